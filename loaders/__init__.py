@@ -1,0 +1,1 @@
+"""segmart loaders: land sales and bank exports in PostgreSQL's ``staging`` schema."""

@@ -1,0 +1,70 @@
+"""Opening connections, with errors a user can act on."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg2
+import psycopg2.extensions
+
+from loaders import embedded
+from loaders.settings import (
+    DBNAME_VAR,
+    Connection,
+    SegmartError,
+    current_connection,
+    load_environment,
+    uses_external_server,
+)
+
+
+def resolve(*, start_embedded: bool = True) -> Connection:
+    """The connection to use, starting the embedded server when none is configured.
+
+    On the embedded server a database other than the default may be asked for
+    through ``SEGMART_PG_DBNAME`` (the test suite uses its own); it is created
+    when missing.
+    """
+    load_environment()
+    if uses_external_server():
+        return current_connection()
+    wanted = os.environ.get(DBNAME_VAR)
+    conn = embedded.start(dbname=wanted) if start_embedded else embedded.connection(dbname=wanted)
+    os.environ.update(conn.as_env())
+    os.environ["SEGMART_EMBEDDED_ACTIVE"] = "1"
+    return conn
+
+
+def explain_connect_error(conn: Connection, exc: psycopg2.OperationalError) -> SegmartError:
+    """Turn libpq's message into one paragraph saying what is wrong and what to do."""
+    text = str(exc).strip()
+    where = f"PostgreSQL at {conn.host}:{conn.port} (database {conn.dbname!r}, user {conn.user!r})"
+    lowered = text.lower()
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        advice = (
+            "the server rejected the password. Set the right one in DBT_ENV_SECRET_PG_PASSWORD (environment or .env)."
+        )
+    elif "could not translate host name" in lowered or "name or service not known" in lowered:
+        advice = f"the host name {conn.host!r} does not resolve. Check SEGMART_PG_HOST."
+    elif "connection refused" in lowered:
+        advice = (
+            "nothing accepts connections there. Check SEGMART_PG_HOST and SEGMART_PG_PORT, and that the "
+            "server runs; unset SEGMART_PG_HOST to use the embedded server instead."
+        )
+    elif "timeout expired" in lowered or "timed out" in lowered:
+        advice = "the server did not answer within 5 seconds (unreachable host or a firewall). Check SEGMART_PG_HOST."
+    elif "does not exist" in lowered and "database" in lowered:
+        advice = f"the database {conn.dbname!r} does not exist. Create it or fix SEGMART_PG_DBNAME."
+    elif "role" in lowered and "does not exist" in lowered:
+        advice = f"the user {conn.user!r} does not exist on that server. Fix SEGMART_PG_USER."
+    else:
+        advice = "see the server's message above and the connection settings in .env."
+    return SegmartError(f"Cannot connect to {where}: {text.splitlines()[0]} — {advice}")
+
+
+def connect(conn: Connection | None = None) -> psycopg2.extensions.connection:
+    conn = conn or resolve()
+    try:
+        return psycopg2.connect(**conn.dsn_kwargs())
+    except psycopg2.OperationalError as exc:
+        raise explain_connect_error(conn, exc) from exc

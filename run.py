@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""segmart's entry point: set up the environment, then run a project command.
+
+    python run.py build     set up, start the database, load data, dbt build
+    python run.py test      set up, then run the whole test suite
+    python run.py setup     only create/refresh .venv from requirements.txt
+    python run.py <cmd>     any `python -m loaders <cmd>` (db start|stop|status|url, sales, bank, ...)
+
+Only the standard library is used here, so this works on a fresh machine with
+Python 3.11+ (Linux, macOS or Windows). Set-up is idempotent: the virtualenv
+is (re)installed only when requirements.txt changed since the last install.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".segmart-requirements.sha256"
+MIN_PYTHON = (3, 11)
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def site_packages() -> Path:
+    out = subprocess.run(
+        [str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(out.stdout.strip())
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"[segmart] {message}\n")
+    sys.stderr.flush()
+
+
+def fail(message: str) -> None:
+    say(message)
+    raise SystemExit(2)
+
+
+def setup() -> None:
+    if sys.version_info < MIN_PYTHON:
+        fail(f"Python {'.'.join(map(str, MIN_PYTHON))}+ is needed; this is {sys.version.split()[0]}.")
+    if not venv_python().exists():
+        say(f"creating the virtualenv in {VENV}")
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            shutil.rmtree(VENV, ignore_errors=True)
+            fail(
+                f"Could not create a virtualenv in {VENV} ({exc}). On Debian/Ubuntu install the "
+                "python3-venv package (`apt install python3-venv`) and run this again."
+            )
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if not STAMP.is_file() or STAMP.read_text().strip() != digest:
+        say("installing requirements.txt into .venv (first run: a few minutes)")
+        STAMP.unlink(missing_ok=True)
+        result = subprocess.run(
+            [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(REQUIREMENTS)]
+        )
+        if result.returncode != 0:
+            fail("pip could not install requirements.txt (see its message above); nothing else was changed.")
+        STAMP.write_text(digest + "\n")
+    # Make `import loaders` work from anywhere in the venv and load .env / the
+    # embedded server's settings at start-up, so a hand-typed `dbt build` works.
+    hook = site_packages() / "segmart.pth"
+    hook_text = f"{ROOT}\nimport loaders._envhook\n"
+    if not hook.is_file() or hook.read_text() != hook_text:
+        hook.write_text(hook_text)
+    profiles = ROOT / "profiles.yml"
+    if not profiles.exists():
+        shutil.copyfile(ROOT / "profiles.yml.example", profiles)
+        say("wrote profiles.yml from profiles.yml.example (it reads the connection from the environment)")
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command in {"help", "-h", "--help"}:
+        sys.stdout.write(__doc__.strip() + "\n")
+        return 0
+    setup()
+    if command == "setup":
+        say(f"environment ready: activate it with `source {VENV.relative_to(ROOT)}/bin/activate`")
+        return 0
+    if command == "test":
+        args = [str(venv_python()), "-m", "pytest", *argv[1:]]
+    else:
+        args = [str(venv_python()), "-m", "loaders", *argv]
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)
