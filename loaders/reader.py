@@ -1,0 +1,224 @@
+"""Opening an export: compression, encoding, delimiter, format, then records with line numbers.
+
+Everything streams: a file is read twice (once to hash it, once to parse it)
+and never held in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from loaders.formats import Format, describe_expected, normalise_header
+from loaders.settings import SegmartError
+
+SNIFF_BYTES = 1 << 20
+DELIMITERS = (",", ";", "\t")
+ENCODINGS = ("utf-8", "cp1251")
+MAX_FIELD_CHARS = 1 << 20
+_BAD_CHARS_RE = re.compile("[\x00\udc80-\udcff]")
+
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+
+class FileProblem(SegmartError):
+    """A whole file cannot be used; nothing of it lands."""
+
+    def __init__(self, path: Path, line: int | None, problem: str) -> None:
+        self.path = path
+        self.line = line
+        self.problem = problem
+        where = f"{path}, line {line}" if line is not None else str(path)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    size: int  # bytes of content (after decompression)
+
+
+@dataclass(frozen=True)
+class Layout:
+    fmt: Format
+    encoding: str
+    delimiter: str
+    header: list[str]
+    positions: list[int]  # header position of each format field
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    """The file's content, decompressed when it is gzip (recognised by its magic bytes)."""
+    try:
+        if _is_gzip(path):
+            return gzip.open(path, "rb")
+        return path.open("rb")
+    except FileNotFoundError:
+        raise FileProblem(path, None, "file not found") from None
+    except IsADirectoryError:
+        raise FileProblem(path, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise FileProblem(path, None, "permission denied") from None
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    digest = hashlib.sha256()
+    size = 0
+    with open_bytes(path) as stream:
+        try:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise FileProblem(
+                path, None, f"compressed data is damaged or cut short after {size:,} bytes ({exc})"
+            ) from None
+    return Fingerprint(digest.hexdigest(), size)
+
+
+def detect_encoding(sample: bytes, forced: str | None) -> str:
+    if forced:
+        try:
+            codecs.lookup(forced)
+        except LookupError:
+            raise SegmartError(f"unknown encoding {forced!r}") from None
+        return forced
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut by the end of the sample is still UTF-8
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+    return "cp1251"
+
+
+def detect_layout(
+    path: Path,
+    formats: tuple[Format, ...],
+    *,
+    forced_format: Format | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Layout:
+    with open_bytes(path) as stream:
+        try:
+            sample = stream.read(SNIFF_BYTES)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            raise FileProblem(path, 1, f"cannot read the start of the file ({exc})") from None
+    if not sample.strip():
+        raise FileProblem(path, 1, "the file is empty: no header, no rows")
+    chosen_encoding = detect_encoding(sample, encoding)
+    first_line = sample.split(b"\n", 1)[0].rstrip(b"\r")
+    header_text = first_line.decode(chosen_encoding, errors="replace")
+    if "\x00" in header_text or "\ufffd" in header_text:
+        raise FileProblem(
+            path,
+            1,
+            "the first line is not text in UTF-8 or cp1251 (binary data?); expected a CSV header. "
+            + describe_expected(formats),
+        )
+    candidates = [forced_format] if forced_format else list(formats)
+    for sep in [delimiter] if delimiter else list(DELIMITERS):
+        header = next(csv.reader([header_text], delimiter=sep))
+        names = [normalise_header(name) for name in header]
+        for fmt in candidates:
+            if fmt.header_key <= set(names) and len(set(names)) == len(names):
+                positions = [names.index(normalise_header(field.header)) for field in fmt.fields]
+                return Layout(fmt, chosen_encoding, sep, header, positions)
+    shown = header_text if len(header_text) <= 200 else header_text[:200] + "…"
+    raise FileProblem(
+        path,
+        1,
+        f"unrecognised header {shown!r}. Expected one of — " + describe_expected(tuple(candidates)),
+    )
+
+
+@dataclass
+class Record:
+    line_number: int  # physical line where the record starts (the header is line 1)
+    fields: list[str] | None  # None when the record could not be split
+    raw: str
+    problem: str | None = None
+
+
+class _LineTap:
+    """Feeds lines to csv.reader and remembers them, to know raw text and line numbers."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.consumed: list[str] = []
+        self.line_number = 0
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.line_number += 1
+        self.consumed.append(line)
+        return line
+
+
+def records(path: Path, layout: Layout) -> Iterator[Record]:
+    """Every record after the header. Blank lines come out as records with no fields."""
+    stream = open_bytes(path)
+    # undecodable bytes become lone surrogates, so the row holding them is
+    # quarantined instead of failing the whole file
+    text = io.TextIOWrapper(stream, encoding=layout.encoding, errors="surrogateescape", newline="")
+    tap = _LineTap(iter(text))
+    reader = csv.reader(tap, delimiter=layout.delimiter, strict=False)
+    try:
+        header_seen = False
+        while True:
+            start = tap.line_number + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raw = "".join(tap.consumed)
+                tap.consumed.clear()
+                yield Record(start, None, raw, f"cannot split into fields: {exc}")
+                continue
+            raw = "".join(tap.consumed)
+            tap.consumed.clear()
+            if not header_seen:
+                header_seen = True
+                continue
+            bad = _BAD_CHARS_RE.search(raw)
+            if bad is not None:
+                kind = "a NUL byte" if bad.group() == "\x00" else f"bytes that are not {layout.encoding}"
+                yield Record(start, None, raw, f"contains {kind} (binary data or mixed encodings)")
+                continue
+            yield Record(start, fields, raw)
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise FileProblem(
+            path, tap.line_number, f"compressed data is damaged or cut short ({exc or 'unexpected end'})"
+        ) from None
+    finally:
+        stream.close()
+
+
+def printable_raw(raw: str) -> str:
+    """Raw text safe to store: undecodable bytes shown as \\xNN, NUL removed."""
+    return (
+        raw.encode("utf-8", errors="surrogateescape")
+        .decode("utf-8", errors="backslashreplace")
+        .replace("\x00", "\\x00")
+    )
