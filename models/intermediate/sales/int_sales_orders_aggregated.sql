@@ -1,0 +1,65 @@
+-- One row per sales document (order, cancellation or return), from its kept
+-- lines. Documents whose lines are all excluded keep a row with
+-- kept_line_count = 0, so that an incremental run can replace them.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='document_key',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['document_key'], 'unique': true},
+            {'columns': ['source_system', 'customer_id']},
+        ],
+    )
+}}
+
+with
+
+lines as (
+    select * from {{ ref('int_sales_lines_classified') }}
+    {% if is_incremental() %}
+        where newest_load_id > (select coalesce(max(newest_load_id), 0) from {{ this }})
+    {% endif %}
+),
+
+orders as (
+    select
+        document_key,
+        source_system,
+        order_id,
+        max(newest_load_id) as newest_load_id,
+        -- a document has one customer; max() also ignores nulls
+        max(customer_id) filter (where exclusion_reason is null) as customer_id,
+        max(country) filter (where exclusion_reason is null) as country,
+        min(ordered_at) filter (where exclusion_reason is null) as ordered_at,
+        count(*) filter (where exclusion_reason is null) as kept_line_count,
+        count(*) as staged_line_count,
+        coalesce(sum(net_amount) filter (where exclusion_reason is null), 0) as net_amount,
+        coalesce(sum(quantity) filter (where exclusion_reason is null), 0) as units,
+        bool_or(is_return) filter (where exclusion_reason is null) as is_return
+    from lines
+    group by document_key, source_system, order_id
+),
+
+final as (
+    select
+        document_key,
+        source_system,
+        order_id,
+        newest_load_id,
+        customer_id,
+        customer_id is not null as has_customer,
+        country,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as order_month,
+        kept_line_count,
+        staged_line_count,
+        net_amount,
+        units,
+        coalesce(is_return, false) as is_return
+    from orders
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- The cleaned ("silver") layer: one row per kept sales line, both sources.
+-- A view over the incrementally maintained classification, so it is always
+-- consistent with it and costs no storage.
+{{ config(materialized='view') }}
+
+with
+
+classified as (
+    select * from {{ ref('int_sales_lines_classified') }}
+),
+
+final as (
+    select
+        source_system || ':' || load_id || ':' || line_number as sales_line_id,
+        source_system,
+        document_key,
+        order_id,
+        load_id,
+        line_number,
+        product_id,
+        product_name,
+        customer_id,
+        customer_id is not null as has_customer,
+        country,
+        currency_code,
+        ordered_at,
+        cast(ordered_at as date) as order_date,
+        quantity,
+        unit_price,
+        net_amount,
+        is_return,
+        is_cancellation,
+        is_product,
+        line_kind
+    from classified
+    where exclusion_reason is null
+)
+
+select * from final
