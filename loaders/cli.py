@@ -35,6 +35,18 @@ def _db(args: argparse.Namespace) -> int:
         from loaders.db import resolve
 
         sys.stdout.write(resolve(start_embedded=False).url() + "\n")
+    elif args.action == "check":
+        from loaders.db import connect, resolve
+
+        conn = resolve()
+        pg = connect(conn)
+        try:
+            with pg.cursor() as cur:
+                cur.execute("show server_version")
+                version = cur.fetchone()[0]
+        finally:
+            pg.close()
+        log.info("connected to PostgreSQL %s at %s", version, conn.url(with_password=False))
     elif args.action == "reset":
         if not args.yes:
             raise SegmartError("`db reset` deletes the embedded database and all its data; add --yes to confirm.")
@@ -49,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="manage the embedded PostgreSQL")
-    db.add_argument("action", choices=["start", "stop", "status", "url", "reset"])
+    db.add_argument("action", choices=["start", "stop", "status", "url", "check", "reset"])
     db.add_argument("--port", type=int, help="with start: move the server to this port")
     db.add_argument("--yes", action="store_true", help="with reset: confirm deleting all data")
     db.set_defaults(func=_db)

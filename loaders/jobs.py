@@ -62,15 +62,15 @@ def _add_load_parser(sub: argparse._SubParsersAction, name: str, formats: tuple[
     parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
     parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", help="',', ';' or 'tab' (default: detected from the header)")
-    parser.add_argument(
-        "--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)"
-    )
+    parser.add_argument("--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)")
     parser.set_defaults(func=_load_command(formats))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from loaders import build
     from loaders.generate import cli as generate_cli
 
     generate_cli.register(sub)
+    build.register(sub)
     _add_load_parser(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
     _add_load_parser(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")

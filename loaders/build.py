@@ -1,0 +1,144 @@
+"""The main job: database up, data landed, marts built, and how to connect."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from loaders import db
+from loaders.formats import BANK_FORMATS, SALES_FORMATS
+from loaders.generate import generate_bank, generate_sales
+from loaders.load import LoadResult, load_files
+from loaders.settings import PROJECT_ROOT, SegmartError, bi_role
+
+log = logging.getLogger("segmart")
+
+DATA_DIR = PROJECT_ROOT / "data"
+SAMPLE_DIR = DATA_DIR / "sample"
+INBOX_DIR = DATA_DIR / "inbox"
+CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".gz")
+
+
+def sample_files() -> tuple[list[Path], list[Path]]:
+    """The demo's inputs, generated once (deterministically) into data/sample/."""
+    SAMPLE_DIR.mkdir(parents=True, exist_ok=True)
+    uci = SAMPLE_DIR / "online_retail_sample.csv"
+    onec = SAMPLE_DIR / "realizaciya_sample.csv"
+    bank_dir = SAMPLE_DIR / "bank"
+    if not uci.is_file():
+        generate_sales(uci, fmt="uci", rows=60_000, customers=1_500, days=373, seed=42)
+    if not onec.is_file():
+        generate_sales(onec, fmt="onec", rows=15_000, customers=400, days=365, seed=7)
+    if not (bank_dir / "product_usage.csv").is_file():
+        generate_bank(bank_dir, clients=5_000, usages=40_000, seed=11)
+    return [uci, onec], [bank_dir / "clients.csv", bank_dir / "product_usage.csv"]
+
+
+def inbox_files() -> tuple[list[Path], list[Path]]:
+    """Files dropped by operators into data/inbox/sales and data/inbox/bank."""
+
+    def listing(folder: Path) -> list[Path]:
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(CSV_SUFFIXES))
+
+    return listing(INBOX_DIR / "sales"), listing(INBOX_DIR / "bank")
+
+
+def run_dbt(args: list[str]) -> int:
+    dbt = Path(sys.executable).with_name("dbt.exe" if os.name == "nt" else "dbt")
+    command = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+    log.info("$ dbt %s", " ".join(args))
+    return subprocess.run(command, cwd=PROJECT_ROOT).returncode
+
+
+def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
+    """Exact row counts of the data_mart tables (views are listed without a count)."""
+    from psycopg2 import sql
+
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select table_name, table_type from information_schema.tables
+            where table_schema = 'data_mart' order by table_name
+            """
+        )
+        listing = cur.fetchall()
+        out: list[tuple[str, str, int | None]] = []
+        for name, kind in listing:
+            if kind == "VIEW":
+                out.append((name, "view", None))
+                continue
+            cur.execute(sql.SQL("select count(*) from data_mart.{}").format(sql.Identifier(name)))
+            out.append((name, "table", cur.fetchone()[0]))
+    return out
+
+
+def build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    conn_info = db.resolve()
+    sales, bank = inbox_files()
+    if args.sample or not (sales or bank):
+        log.info("no files in %s: using the bundled sample data (generated once into %s)", INBOX_DIR, SAMPLE_DIR)
+        sales, bank = sample_files()
+    pg = db.connect(conn_info)
+    try:
+        results: list[LoadResult] = []
+        if sales:
+            results += load_files(pg, sales, SALES_FORMATS)
+        if bank:
+            results += load_files(pg, bank, BANK_FORMATS)
+    finally:
+        pg.close()
+    failed = [r for r in results if r.status == "failed"]
+    if failed and not args.keep_going:
+        raise SegmartError(
+            f"{len(failed)} file(s) could not be loaded (see above); nothing was built. Fix or remove them, "
+            "or pass --keep-going to build from what landed."
+        )
+    dbt_args = ["build"]
+    if args.full_refresh:
+        dbt_args.append("--full-refresh")
+    if run_dbt(dbt_args) != 0:
+        raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
+    pg = db.connect(conn_info)
+    try:
+        counts = _mart_counts(pg)
+    finally:
+        pg.close()
+    lines = [
+        f"  data_mart.{name:<34} {kind:<5} " + (f"{rows:>10,} rows" if rows is not None else "")
+        for name, kind, rows in counts
+    ]
+    where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
+    log.info(
+        '\nBuilt in %.0fs on the %s:\n%s\n\nConnect: %s\n  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
+        "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
+        "  dbt by hand: source .venv/bin/activate && dbt build",
+        time.perf_counter() - started,
+        where,
+        "\n".join(lines),
+        conn_info.url(),
+        conn_info.url(),
+        conn_info.host,
+        conn_info.port,
+        conn_info.dbname,
+        bi_role(),
+    )
+    return 1 if failed else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "build",
+        help="the main job: start the database, load data/inbox (or the sample data), dbt build, report",
+    )
+    parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
+    parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
+    parser.set_defaults(func=build)
