@@ -28,7 +28,7 @@ orders as (
         document_key,
         source_system,
         order_id,
-        max(newest_load_id) as newest_load_id,
+        max(lines.newest_load_id) as newest_load_id,
         -- a document has one customer; max() also ignores nulls
         max(customer_id) filter (where exclusion_reason is null) as customer_id,
         max(country) filter (where exclusion_reason is null) as country,

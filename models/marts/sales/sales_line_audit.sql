@@ -28,7 +28,9 @@ final as (
         classified.line_count,
         classified.net_amount,
         staged.staged_rows as source_staged_rows,
-        cast(sum(classified.line_count) over (partition by classified.source_system) as bigint) as source_classified_rows
+        cast(
+            sum(classified.line_count) over (partition by classified.source_system) as bigint
+        ) as source_classified_rows
     from classified
     inner join staged
         on classified.source_system = staged.source_system
