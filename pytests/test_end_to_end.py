@@ -1,0 +1,171 @@
+"""The whole pipeline: loads → dbt build, incremental runs, reruns, BI access.
+
+These tests run dbt on generated data, so they take a minute or two each.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from loaders.generate import generate_bank, generate_sales
+from pytests.conftest import rows, run_cli, run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+def mart_checksums(pg) -> dict[str, str]:
+    """An order-independent checksum of every relation in data_mart."""
+    listing = rows(pg, "select table_name from information_schema.tables where table_schema = 'data_mart'")
+    out = {}
+    for (name,) in listing:
+        query = sql.SQL(
+            "select count(*)::text || ':' || coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') "
+            "from data_mart.{} as t"
+        ).format(sql.Identifier(name))
+        with pg.cursor() as cur:
+            cur.execute(query)
+            out[name] = cur.fetchone()[0]
+        pg.commit()
+    return out
+
+
+def split_by_date(source: Path, cut: str, before: Path, after: Path) -> None:
+    """Write the lines dated before `cut` (YYYY-MM-DD) to one file and the rest to another."""
+    with source.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        date_at = header.index("InvoiceDate")
+        with before.open("w", newline="") as early, after.open("w", newline="") as late:
+            early_writer, late_writer = csv.writer(early), csv.writer(late)
+            early_writer.writerow(header)
+            late_writer.writerow(header)
+            for row in reader:
+                (early_writer if row[date_at][:10] < cut else late_writer).writerow(row)
+
+
+def correction_of(source: Path, invoices: int, target: Path) -> dict[str, int]:
+    """Re-send the first `invoices` sales invoices with every quantity doubled."""
+    chosen: dict[str, int] = {}
+    with source.open(newline="") as handle, target.open("w", newline="") as out:
+        reader = csv.reader(handle)
+        writer = csv.writer(out)
+        header = next(reader)
+        writer.writerow(header)
+        invoice_at, quantity_at = header.index("InvoiceNo"), header.index("Quantity")
+        for row in reader:
+            invoice = row[invoice_at]
+            if invoice.startswith("C"):
+                continue
+            if invoice not in chosen and len(chosen) >= invoices:
+                continue
+            chosen[invoice] = chosen.get(invoice, 0) + 2 * int(row[quantity_at])
+            row[quantity_at] = str(2 * int(row[quantity_at]))
+            writer.writerow(row)
+    return chosen
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("e2e")
+    everything = folder / "all.csv"
+    generate_sales(everything, fmt="uci", rows=40_000, customers=900, days=150, seed=21)
+    with everything.open(newline="") as handle:
+        dates = sorted({row["InvoiceDate"][:10] for row in csv.DictReader(handle)})
+    split_by_date(everything, dates[-3], folder / "history.csv", folder / "delta.csv")
+    generate_sales(folder / "onec.csv", fmt="onec", rows=6_000, customers=200, days=120, seed=22)
+    generate_bank(folder / "bank", clients=2_000, usages=15_000, seed=23)
+    return {
+        "all": everything,
+        "history": folder / "history.csv",
+        "delta": folder / "delta.csv",
+        "onec": folder / "onec.csv",
+        "clients": folder / "bank" / "clients.csv",
+        "usage": folder / "bank" / "product_usage.csv",
+        "folder": folder,
+    }
+
+
+def test_incremental_run_equals_full_refresh_and_reruns_change_nothing(
+    clean_pg, inputs: dict[str, Path], dbt_dir: Path
+) -> None:
+    pg = clean_pg
+    run_cli("sales", str(inputs["history"]), str(inputs["onec"]))
+    run_cli("bank", str(inputs["clients"]), str(inputs["usage"]))
+    run_dbt("build", tmp_target=dbt_dir)
+    before = mart_checksums(pg)
+
+    # a daily delta and a corrected re-send of three earlier invoices
+    corrected = correction_of(inputs["history"], 3, inputs["folder"] / "correction.csv")
+    run_cli("sales", str(inputs["delta"]), str(inputs["folder"] / "correction.csv"))
+    run_dbt("build", tmp_target=dbt_dir)
+    incremental = mart_checksums(pg)
+    assert incremental != before, "the new day and the correction must change the marts"
+
+    for invoice, quantity in corrected.items():
+        landed = rows(
+            pg,
+            "select sum(quantity), count(distinct load_id) from data_mart.sales_lines "
+            "where source_system = 'uci' and order_id = %s",
+            (invoice,),
+        )
+        assert landed == [(quantity, 1)], f"invoice {invoice}: the correction must replace, not add"
+
+    run_dbt("build", "--full-refresh", tmp_target=dbt_dir)
+    assert mart_checksums(pg) == incremental
+
+    # everything again: loads are no-ops and a rebuild gives the same tables
+    again = run_cli(
+        "sales",
+        str(inputs["history"]),
+        str(inputs["onec"]),
+        str(inputs["delta"]),
+        str(inputs["folder"] / "correction.csv"),
+    )
+    assert again.stderr.count("skipped, identical content") == 4
+    run_cli("bank", str(inputs["clients"]), str(inputs["usage"]))
+    run_dbt("build", tmp_target=dbt_dir)
+    assert mart_checksums(pg) == incremental
+
+
+def test_bi_role_reads_data_mart_only_and_keeps_access_after_rebuilds(
+    clean_pg, inputs: dict[str, Path], dbt_dir: Path, connection_info
+) -> None:
+    pg = clean_pg
+    run_cli("sales", str(inputs["history"]))
+    run_dbt("build", "--select", "+sales_line_audit", "+sales_lines", tmp_target=dbt_dir)
+    login = f"bi_test_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    with pg.cursor() as cur:
+        cur.execute(
+            sql.SQL("create role {} login password %s in role bi_reader").format(sql.Identifier(login)), (password,)
+        )
+    pg.commit()
+    try:
+
+        def as_bi(query: str):
+            conn = psycopg2.connect(**dict(connection_info.dsn_kwargs(), user=login, password=password))
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(query)
+                    return cur.fetchall()
+            finally:
+                conn.close()
+
+        assert as_bi("select count(*) from data_mart.sales_line_audit")[0][0] > 0
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            as_bi("select count(*) from staging.load_batches")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            as_bi("create table data_mart.not_allowed (x int)")
+        run_dbt("build", "--select", "+sales_line_audit", "+sales_lines", "--full-refresh", tmp_target=dbt_dir)
+        assert as_bi("select count(*) from data_mart.sales_line_audit")[0][0] > 0
+        assert as_bi("select count(*) from data_mart.sales_lines")[0][0] > 0
+    finally:
+        with pg.cursor() as cur:
+            cur.execute(sql.SQL("drop role {}").format(sql.Identifier(login)))
+        pg.commit()
