@@ -1,0 +1,135 @@
+-- ABC (Pareto) classification of the revenue of each source's countries and
+-- products, computed once for abc_countries and abc_products.
+--
+-- Items are ranked by net revenue, highest first, ties broken by item_id.
+-- Shares are of the source's total positive item revenue, so the cumulative
+-- share (which includes the item) reaches 1 at the last item that earns money.
+-- An item is A while the share of the items ranked above it is below
+-- abc_a_cutoff (the item that crosses the cut-off is A), B while it is below
+-- abc_b_cutoff, else C; items with revenue <= 0 are always C.
+--
+-- A table: both marts read it, and it scans every kept line once.
+{{ config(materialized='table') }}
+
+with
+
+lines as (
+    select * from {{ ref('int_sales_lines_classified') }}
+    where exclusion_reason is null
+),
+
+line_groups as (
+    -- one pass over the lines; everything below works on these few thousand rows
+    select
+        source_system,
+        country,
+        product_id,
+        product_name,
+        is_product,
+        sum(net_amount) as revenue,
+        max(ordered_at) as last_ordered_at
+    from lines
+    group by source_system, country, product_id, product_name, is_product
+),
+
+country_revenue as (
+    select
+        source_system,
+        'country' as item_type,
+        country as item_id,
+        country as item_name,
+        sum(revenue) as revenue
+    from line_groups
+    group by source_system, country
+),
+
+product_names as (
+    -- a stock code can carry several descriptions: the newest one names it
+    select distinct on (source_system, product_id)
+        source_system,
+        product_id,
+        product_name
+    from line_groups
+    where is_product
+    order by source_system asc, product_id asc, last_ordered_at desc, product_name asc
+),
+
+product_totals as (
+    -- postage, fees, manual and discount lines are not products
+    select
+        source_system,
+        product_id,
+        sum(revenue) as revenue
+    from line_groups
+    where is_product
+    group by source_system, product_id
+),
+
+product_revenue as (
+    select
+        product_totals.source_system,
+        'product' as item_type,
+        product_totals.product_id as item_id,
+        product_names.product_name as item_name,
+        product_totals.revenue
+    from product_totals
+    inner join product_names
+        on
+            product_totals.source_system = product_names.source_system
+            and product_totals.product_id = product_names.product_id
+),
+
+items as (
+    select * from country_revenue
+    union all
+    select * from product_revenue
+),
+
+ranked as (
+    select
+        source_system,
+        item_type,
+        item_id,
+        item_name,
+        revenue,
+        row_number() over item_order as revenue_rank,
+        sum(revenue) over (item_order rows between unbounded preceding and current row) as cumulative_revenue,
+        sum(greatest(revenue, 0)) over (partition by source_system, item_type) as positive_revenue_total
+    from items
+    window item_order as (partition by source_system, item_type order by revenue desc, item_id asc)
+),
+
+shares as (
+    select
+        source_system,
+        item_type,
+        item_id,
+        item_name,
+        revenue,
+        revenue_rank,
+        revenue / nullif(positive_revenue_total, 0) as revenue_share,
+        cumulative_revenue / nullif(positive_revenue_total, 0) as cumulative_share,
+        (cumulative_revenue - revenue) / nullif(positive_revenue_total, 0) as share_before
+    from ranked
+),
+
+final as (
+    select
+        source_system,
+        item_type,
+        item_id,
+        item_name,
+        revenue,
+        revenue_share,
+        cumulative_share,
+        cast(revenue_rank as integer) as revenue_rank,
+        case
+            when revenue <= 0 then 'C'
+            when share_before < {{ var('abc_a_cutoff') }} then 'A'
+            when share_before < {{ var('abc_b_cutoff') }} then 'B'
+            else 'C'
+        end as abc_class
+    from shares
+)
+
+select * from final

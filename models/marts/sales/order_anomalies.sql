@@ -1,0 +1,64 @@
+-- Every order (a kept document that is not a return) with the z-score of its
+-- net amount against the source's orders of the anomaly_window_days calendar
+-- days before the order's day. The order's own day is not in the window, so an
+-- order never takes part in its own baseline (nor do the orders of the same
+-- day). The window is counted in days, not rows. With fewer than
+-- anomaly_min_observations orders in it, or no spread, z is NULL and the
+-- order is not an anomaly.
+with
+
+orders as (
+    select * from {{ ref('int_sales_orders_aggregated') }}
+    where
+        kept_line_count > 0
+        and not is_return
+),
+
+windowed as (
+    select
+        document_key,
+        source_system,
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        net_amount,
+        count(*) over trailing_days as window_observations,
+        avg(net_amount) over trailing_days as window_mean,
+        stddev_samp(net_amount) over trailing_days as window_stddev
+    from orders
+    window trailing_days as (
+        partition by source_system
+        order by order_date
+        range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
+    )
+),
+
+scored as (
+    select
+        *,
+        case
+            when window_observations >= {{ var('anomaly_min_observations') }}
+                then (net_amount - window_mean) / nullif(window_stddev, 0)
+        end as z_score
+    from windowed
+),
+
+final as (
+    select
+        document_key,
+        source_system,
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        net_amount,
+        window_observations,
+        window_mean,
+        window_stddev,
+        z_score,
+        coalesce(abs(z_score) > {{ var('anomaly_z_threshold') }}, false) as is_anomaly
+    from scored
+)
+
+select * from final
