@@ -1,0 +1,64 @@
+-- The monthly as-of dates of the segment history, per source: the first day
+-- of every month after the source's first purchase by a customer, up to the
+-- source's as_of_date (the last `rfm_history_months` of them when that var is
+-- set). An as-of date counts the documents dated before it, so each one is
+-- the state at the end of the previous month.
+with
+
+as_of_dates as (
+    select * from {{ ref('int_sales_as_of_dates') }}
+),
+
+orders as (
+    select * from {{ ref('int_sales_orders_aggregated') }}
+),
+
+first_purchases as (
+    select
+        source_system,
+        min(order_date) as first_purchase_date
+    from orders
+    where
+        kept_line_count > 0
+        and has_customer
+        and not is_return
+    group by source_system
+),
+
+bounds as (
+    select
+        as_of_dates.source_system,
+        as_of_dates.as_of_date as source_as_of_date,
+        cast(
+            {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'first_purchases.first_purchase_date')) }} as date
+        ) as first_as_of_date,
+        cast({{ dbt.date_trunc('month', 'as_of_dates.as_of_date') }} as date) as last_as_of_date
+    from as_of_dates
+    inner join first_purchases
+        on as_of_dates.source_system = first_purchases.source_system
+),
+
+months as (
+    select
+        bounds.source_system,
+        bounds.source_as_of_date,
+        cast(month_series.month_start as date) as as_of_date
+    from bounds
+    cross join lateral generate_series(
+        bounds.first_as_of_date, bounds.last_as_of_date, interval '1 month'
+    ) as month_series (month_start)
+),
+
+final as (
+    select
+        source_system,
+        as_of_date,
+        source_as_of_date
+    from months
+    {%- if var('rfm_history_months') is not none %}
+        {%- set history_start = dbt.dateadd('month', 1 - var('rfm_history_months') | int, 'source_as_of_date') %}
+        where as_of_date >= cast({{ dbt.date_trunc('month', history_start) }} as date)
+    {%- endif %}
+)
+
+select * from final
