@@ -21,13 +21,30 @@
 
 with
 
-lines as (
+unioned as (
     select * from {{ ref('int_sales_lines_unioned') }}
+),
+
+{% if is_incremental() %}
+    watermark as (
+        select coalesce(max(newest_load_id), 0) as last_load_id
+        from {{ this }}
+    ),
+
+    changed_documents as (
+        select distinct unioned.document_key
+        from unioned
+        inner join watermark
+            on unioned.load_id > watermark.last_load_id
+    ),
+{% endif %}
+
+lines as (
+    select unioned.*
+    from unioned
     {% if is_incremental() %}
-        where document_key in (
-            select document_key from {{ ref('int_sales_lines_unioned') }}
-            where load_id > (select coalesce(max(newest_load_id), 0) from {{ this }})
-        )
+        inner join changed_documents
+            on unioned.document_key = changed_documents.document_key
     {% endif %}
 ),
 
@@ -60,8 +77,9 @@ classified as (
     inner join newest_load
         on lines.document_key = newest_load.document_key
     left join non_product_codes
-        on lines.source_system = 'uci'
-        and lines.product_id = non_product_codes.product_id
+        on
+            lines.source_system = 'uci'
+            and lines.product_id = non_product_codes.product_id
 ),
 
 final as (

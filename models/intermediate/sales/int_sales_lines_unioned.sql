@@ -24,7 +24,7 @@ uci_lines as (
         customer_id,
         country,
         ordered_at,
-        quantity::numeric as quantity,
+        cast(quantity as numeric) as quantity,
         unit_price,
         quantity * unit_price as net_amount,
         order_id like 'C%' as is_return,

@@ -16,10 +16,23 @@
 
 with
 
-lines as (
+classified as (
     select * from {{ ref('int_sales_lines_classified') }}
+),
+
+{% if is_incremental() %}
+    watermark as (
+        select coalesce(max(newest_load_id), 0) as last_load_id
+        from {{ this }}
+    ),
+{% endif %}
+
+lines as (
+    select classified.*
+    from classified
     {% if is_incremental() %}
-        where newest_load_id > (select coalesce(max(newest_load_id), 0) from {{ this }})
+        inner join watermark
+            on classified.newest_load_id > watermark.last_load_id
     {% endif %}
 ),
 
@@ -28,7 +41,7 @@ orders as (
         document_key,
         source_system,
         order_id,
-        max(lines.newest_load_id) as newest_load_id,
+        max(newest_load_id) as newest_load_id,
         -- a document has one customer; max() also ignores nulls
         max(customer_id) filter (where exclusion_reason is null) as customer_id,
         max(country) filter (where exclusion_reason is null) as country,
