@@ -1,0 +1,44 @@
+-- One row per client: for each client_id the row of the newest load wins,
+-- and within one load the last line (highest line_number) wins.
+-- superseded_row_count keeps how many staged rows the winner replaced, so the
+-- reconciliation can account for every staged row.
+{{
+    config(
+        materialized='table',
+    )
+}}
+
+with
+
+clients as (
+    select * from {{ ref('stg_bank__clients') }}
+),
+
+ranked as (
+    select
+        client_id,
+        client_name,
+        income,
+        load_id,
+        line_number,
+        row_number() over (
+            partition by client_id
+            order by load_id desc, line_number desc
+        ) as row_rank,
+        count(*) over (partition by client_id) as staged_row_count
+    from clients
+),
+
+final as (
+    select
+        client_id,
+        client_name,
+        income,
+        load_id,
+        line_number,
+        staged_row_count - 1 as superseded_row_count
+    from ranked
+    where row_rank = 1
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- One row: how strongly income goes with the number of distinct products
+-- used, over the clients whose income is known. Pearson on the values,
+-- Pearson over clients with at least one product, and Spearman (Pearson on
+-- ranks, ties given their average rank).
+with
+
+clients as (
+    select * from {{ ref('int_clients_segmented') }}
+    where client_revenue is not null
+),
+
+ranked as (
+    select
+        client_revenue,
+        usage_count,
+        rank() over (order by client_revenue)
+        + (count(*) over (partition by client_revenue) - 1) / 2.0 as revenue_rank,
+        rank() over (order by usage_count)
+        + (count(*) over (partition by usage_count) - 1) / 2.0 as usage_count_rank
+    from clients
+),
+
+final as (
+    select
+        count(*) as clients_with_income,
+        count(*) filter (where usage_count > 0) as clients_with_income_and_usage,
+        round(corr(client_revenue, usage_count)::numeric, 6)::numeric(7, 6) as pearson_correlation,
+        round(
+            (corr(client_revenue, usage_count) filter (where usage_count > 0))::numeric, 6
+        )::numeric(7, 6) as pearson_correlation_with_usage,
+        round(corr(revenue_rank, usage_count_rank)::numeric, 6)::numeric(7, 6) as spearman_correlation
+    from ranked
+)
+
+select * from final
