@@ -17,16 +17,21 @@ from datetime import date, datetime
 NULL = "\\N"
 Converter = Callable[[str], str]
 
-_INT_RE = re.compile(r"[+-]?\d+")
-_INT_WITH_ZERO_FRACTION_RE = re.compile(r"([+-]?\d+)\.0+")
-_DECIMAL_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
-_DOTTED_DATE_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
-_SLASHED_DATE_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+# re.ASCII: \d must not match other scripts' digits, which PostgreSQL rejects
+_INT_RE = re.compile(r"[+-]?\d+", re.ASCII)
+_INT_WITH_ZERO_FRACTION_RE = re.compile(r"([+-]?\d+)\.0+", re.ASCII)
+_DECIMAL_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?", re.ASCII)
+_DOTTED_DATE_RE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
+_SLASHED_DATE_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
+# the white space PostgreSQL's input functions skip (C isspace); str.strip() would
+# also drop no-break spaces and the like, which COPY rejects
+_WS = " \t\n\r\v\f"
 _NEEDS_ESCAPE_RE = re.compile(r"[\\\t\n\r]")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 INT32 = 2**31 - 1
 INT64 = 2**63 - 1
+WHOLE_NUMBER_LIMIT = 9_199_999_999_999_999_999
 # the staging domains accept dates in [1900, 2200): keep Python as strict
 FIRST_YEAR, END_YEAR = 1900, 2200
 
@@ -41,47 +46,48 @@ def text(value: str) -> str:
 
 
 def required_text(value: str) -> str:
-    if not value.strip():
+    if not value.strip(" "):  # as the domain: btrim(value) <> ''
         raise ValueError("empty required field")
     return text(value)
 
 
-def _integer(value: str, limit: int) -> str:
-    value = value.strip()
+def _integer(value: str, low: int, high: int) -> str:
+    value = value.strip(_WS)
     if not _INT_RE.fullmatch(value):
         raise ValueError(f"not an integer: {value[:40]!r}")
-    if abs(int(value)) > limit:
+    if not low <= int(value) <= high:
         raise ValueError(f"integer out of range: {value[:40]!r}")
     return value
 
 
 def integer(value: str) -> str:
-    return _integer(value, INT32)
+    return _integer(value, -INT32 - 1, INT32)
 
 
 def bigint(value: str) -> str:
-    return _integer(value, INT64)
+    return _integer(value, -INT64 - 1, INT64)
 
 
 def optional_id(value: str) -> str:
     """An optional whole-number id; ``13085.0`` (as spreadsheets write it) is accepted."""
-    value = value.strip()
-    if not value:
+    if not value:  # only an empty field is NULL, as for COPY
         return NULL
+    value = value.strip(_WS)
     whole = _INT_WITH_ZERO_FRACTION_RE.fullmatch(value)
-    return _integer(whole.group(1) if whole else value, INT64 // 2)
+    # the domain (staging.whole_number) allows abs(value) < 9.2e18
+    return _integer(whole.group(1) if whole else value, -WHOLE_NUMBER_LIMIT, WHOLE_NUMBER_LIMIT)
 
 
 def decimal(value: str) -> str:
     """A number as PostgreSQL reads it: decimal point, optional exponent."""
-    value = value.strip()
+    value = value.strip(_WS)
     if not _DECIMAL_RE.fullmatch(value) or len(value) > 40:
         raise ValueError(f"not a number: {value[:40]!r}")
     return value
 
 
 def optional_decimal(value: str) -> str:
-    if not value.strip():
+    if not value:
         return NULL
     return decimal(value)
 
@@ -92,7 +98,7 @@ def decimal_comma(value: str) -> str:
 
 
 def _datetime_text(value: str) -> str:
-    value = value.strip()
+    value = value.strip(_WS)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import logging
 import re
@@ -32,11 +31,24 @@ from pathlib import Path
 from typing import IO
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
 from loaders.formats import NULL, Field, Format, normalise_header
-from loaders.reader import FileProblem, Layout, detect_layout, fingerprint, open_bytes, printable_raw, records
+from loaders.reader import (
+    DAMAGED_GZIP,
+    MAX_FIELD_CHARS,
+    FileProblem,
+    Layout,
+    detect_layout,
+    display_name,
+    fingerprint,
+    open_bytes,
+    printable_raw,
+    records,
+    unreadable,
+)
 from loaders.settings import SegmartError
 
 log = logging.getLogger(__name__)
@@ -76,9 +88,20 @@ class LoadResult:
         )
 
 
+_CREATES_RE = re.compile(r"create\s+(?:table|index)\s+if\s+not\s+exists\s+([\w.]+)", re.IGNORECASE)
+
+
 def ensure_schema(pg: psycopg2.extensions.connection) -> None:
     ddl = resources.files("loaders").joinpath("schema.sql").read_text(encoding="utf-8")
+    relations = [name if "." in name else f"staging.{name}" for name in _CREATES_RE.findall(ddl)]
     with pg.cursor() as cur:
+        # Even "create index if not exists" locks its table, so running the DDL
+        # would wait for every load in progress (into any target): only run it
+        # when something is missing.
+        cur.execute("select count(*) from unnest(%s::text[]) as name where to_regclass(name) is null", (relations,))
+        if relations and cur.fetchone()[0] == 0:
+            pg.rollback()
+            return
         # several loaders may start at once: serialise the DDL
         cur.execute("select pg_advisory_xact_lock(hashtext('segmart.schema'))")
         cur.execute(ddl)
@@ -102,11 +125,41 @@ class _Counts:
         quarantine.write("\t".join(values) + "\n")
 
 
-class _CheckedRows:
+class _Source:
+    """A file-like object for ``copy_expert`` that serves the chunks of a generator.
+
+    psycopg2 reports an exception raised in ``read`` as a ``QueryCanceled``
+    ("error in .read() call"); the original one is kept in ``error`` so that
+    the caller can raise it instead (a FileProblem, a KeyboardInterrupt).
+    """
+
+    error: BaseException | None = None
+    _chunks: Iterator
+    _empty: str | bytes
+
+    def read(self, size: int = -1) -> str | bytes:
+        try:
+            return next(self._chunks, self._empty)
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    def copy(self, cur: psycopg2.extensions.cursor, statement: str, size: int) -> None:
+        try:
+            cur.copy_expert(statement, self, size=size)
+        except psycopg2.errors.QueryCanceled:
+            if self.error is not None:
+                raise self.error from None
+            raise
+
+
+class _CheckedRows(_Source):
     """The checked path: Python splits and checks every row; COPY reads the result.
 
-    A file-like object for ``copy_expert``; rejected rows go to the spool.
+    Rejected rows go to the spool.
     """
+
+    _empty = ""
 
     def __init__(self, path: Path, layout: Layout, load_id: int, quarantine: IO[str]) -> None:
         self._layout = layout
@@ -115,9 +168,6 @@ class _CheckedRows:
         self._header = [normalise_header(name) for name in layout.header]
         self._chunks = self._generate(path)
         self.counts = _Counts()
-
-    def read(self, size: int = -1) -> str:
-        return next(self._chunks, "")
 
     def _why(self, fields: list[str]) -> str:
         """Slow path, for a row that failed: name the field and the problem."""
@@ -177,7 +227,7 @@ def _checked_copy(
     copy = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier("staging"), sql.Identifier(layout.fmt.target), columns
     )
-    cur.copy_expert(copy.as_string(cur.connection), stream, size=1 << 16)
+    stream.copy(cur, copy.as_string(cur.connection), size=1 << 16)
     if cur.rowcount != stream.counts.rows_loaded:
         raise SegmartError(
             f"{path}: the server copied {cur.rowcount} rows but the loader sent {stream.counts.rows_loaded}; "
@@ -191,12 +241,28 @@ _PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1251": "WIN1251"}
 ON_ERROR_MIN_SERVER = 170000  # COPY ... ON_ERROR ignore arrived in PostgreSQL 17
 
 
-class _NumberedBytes:
+# Day-first dates (``01.12.2010``): the converters read them as dd.mm.yyyy, but
+# COPY under the format's ``datestyle`` (MDY) would read them as mm.dd.yyyy.
+_DOTTED_DATE_BYTES_RE = re.compile(rb"\.[0-9]{1,2}\.[0-9]{4}(?![0-9])")
+_BLANK_LINE_RE = re.compile(rb"\n[ \t\r\f\v]*\n")
+_BLANK_START_RE = re.compile(rb"[ \t\r\f\v]*\n")
+
+
+class _NeedsChecking(Exception):
+    """The fast path cannot land this file as the checked path would."""
+
+
+class _NumberedBytes(_Source):
     """The file's bytes with ``load_id,line_number,`` put in front of every record.
 
     Lines inside a quoted field (an odd number of quotes opened it) are
-    continuations, not records, and stay as they are.
+    continuations, not records, and stay as they are. Raises _NeedsChecking
+    when the file holds something COPY would read differently from the
+    converters: blank lines, day-first dotted dates, mixed line-break styles,
+    or a record longer than the checked path accepts for a field.
     """
+
+    _empty = b""
 
     def __init__(self, path: Path, layout: Layout, load_id: int) -> None:
         self._path = path
@@ -206,13 +272,25 @@ class _NumberedBytes:
         self._chunks = self._generate()
         self.records = 0  # record-starting lines, the header included
 
-    def read(self, size: int = -1) -> bytes:
-        return next(self._chunks, b"")
+    @staticmethod
+    def _check(data: bytes) -> None:
+        """Raise _NeedsChecking when COPY would read ``data`` (lines, the last maybe cut) unlike the checked path."""
+        if _DOTTED_DATE_BYTES_RE.search(data):
+            raise _NeedsChecking("it has day-first dates (dd.mm.yyyy)")
+        if _BLANK_LINE_RE.search(data) or _BLANK_START_RE.match(data):
+            # the checked path skips a blank line; COPY would quarantine it
+            raise _NeedsChecking("it has blank lines")
+        carriage_returns = data.count(b"\r") - data.endswith(b"\r")
+        if carriage_returns and not carriage_returns == data.count(b"\r\n") == data.count(b"\n"):
+            # line numbers would differ: COPY counts the line breaks of the
+            # file's own style only, the checked path counts \r, \n and \r\n
+            raise _NeedsChecking("its line breaks are of mixed styles (\\n, \\r\\n, lone \\r)")
 
     def _generate(self) -> Iterator[bytes]:
         prefix = b"%d%b" % (self._load_id, self._delimiter)
         sep = self._delimiter
         line_number = 0
+        record_bytes = 0  # of a record that spans lines
         inside_quotes = False
         pending = b""
         with open_bytes(self._path) as stream:
@@ -220,33 +298,43 @@ class _NumberedBytes:
             while True:
                 try:
                     chunk = stream.read(1 << 20)
-                except (EOFError, gzip.BadGzipFile, OSError) as exc:
-                    raise FileProblem(
-                        self._path, line_number, f"compressed data is damaged or cut short ({exc})"
-                    ) from None
+                except DAMAGED_GZIP as exc:
+                    raise unreadable(self._path, exc) from None
                 if first and self._skip_bom and chunk.startswith(codecs.BOM_UTF8):
                     chunk = chunk[len(codecs.BOM_UTF8) :]
                 first = False
                 if not chunk:
                     break
-                lines = (pending + chunk).split(b"\n")
+                data = pending + chunk
+                self._check(data)
+                lines = data.split(b"\n")
                 pending = lines.pop()
+                if max(len(pending), max(map(len, lines), default=0)) > MAX_FIELD_CHARS:
+                    raise _NeedsChecking(f"a line after line {line_number} is longer than {MAX_FIELD_CHARS:,} bytes")
                 out = []
                 for line in lines:
                     line_number += 1
                     if inside_quotes:
                         out.append(line)
+                        record_bytes += len(line) + 1
+                        if record_bytes > MAX_FIELD_CHARS:
+                            raise _NeedsChecking(
+                                f"line {line_number} ends a record longer than {MAX_FIELD_CHARS:,} bytes"
+                            )
                     else:
                         self.records += 1
                         out.append(prefix + b"%d" % line_number + sep + line)
                     if line.count(b'"') & 1:
                         inside_quotes = not inside_quotes
+                        record_bytes = len(line)
                 out.append(b"")
                 yield b"\n".join(out)
             if pending:
                 line_number += 1
                 if inside_quotes:
                     yield pending + b"\n"
+                elif not pending.strip():
+                    raise _NeedsChecking(f"line {line_number} is blank")
                 else:
                     self.records += 1
                     yield prefix + b"%d" % line_number + sep + pending + b"\n"
@@ -312,14 +400,16 @@ def _fast_copy(
     columns = sql.SQL(", ").join(map(sql.Identifier, ["load_id", "line_number", *file_columns]))
     copy = sql.SQL(
         "copy {}.{} ({}) from stdin with (format csv, header true, delimiter {}, encoding {}, "
-        "force_null ({}), on_error ignore, log_verbosity verbose)"
+        "{}on_error ignore, log_verbosity verbose)"
     ).format(
         sql.Identifier("staging"),
         sql.Identifier(layout.fmt.target),
         columns,
         sql.Literal(layout.delimiter),
         sql.Literal(_PG_ENCODINGS.get(layout.encoding, layout.encoding)),
-        sql.SQL(", ").join(map(sql.Identifier, optional)),
+        sql.SQL("force_null ({}), ").format(sql.SQL(", ").join(map(sql.Identifier, optional)))
+        if optional
+        else sql.SQL(""),
     )
     pg = cur.connection
     stream = _NumberedBytes(path, layout, load_id)
@@ -328,10 +418,14 @@ def _fast_copy(
     pg.notices = skipped
     try:
         cur.execute("set local datestyle = %s", (layout.fmt.datestyle,))
-        cur.copy_expert(copy.as_string(pg), stream, size=1 << 20)
+        stream.copy(cur, copy.as_string(pg), size=1 << 20)
+        copied = cur.rowcount
+        # psycopg2 hands the notices of a COPY over only when the next
+        # command completes: run one while the collector is in place
+        cur.execute("select 1")
     finally:
         pg.notices = saved_notices
-    counts = _Counts(rows_read=stream.records - 1, rows_loaded=cur.rowcount)
+    counts = _Counts(rows_read=stream.records - 1, rows_loaded=copied)
     if counts.rows_loaded + len(skipped.rows) != counts.rows_read:
         log.info("%s: COPY skipped rows it did not report; using the checked path", path)
         return None
@@ -369,6 +463,9 @@ def _copy_rows(
             counts = None
             problem = (exc.pgerror or str(exc)).strip().splitlines()
             log.info("%s: COPY cannot read it as is (%s); using the checked path", path.name, " ".join(problem[:2]))
+        except _NeedsChecking as exc:
+            counts = None
+            log.info("%s: %s; using the checked path", path.name, exc)
         if counts is not None:
             cur.execute("release savepoint fast_copy")
             return counts, "fast"
@@ -400,7 +497,7 @@ def load_file(
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     layout = detect_layout(path, formats, forced_format=forced_format, encoding=encoding, delimiter=delimiter)
-    print_name = path.name
+    print_name = display_name(path)
     digest = fingerprint(path)
     target = layout.fmt.target
     result = LoadResult(path=path, status="loaded", fmt=layout.fmt.name)
@@ -481,7 +578,7 @@ def _record_failure(pg: psycopg2.extensions.connection, problem: FileProblem) ->
         with pg.cursor() as cur:
             cur.execute(
                 "insert into staging.load_failures (file_name, line_number, problem) values (%s, %s, %s)",
-                (problem.path.name, problem.line, problem.problem),
+                (display_name(problem.path), problem.line, printable_raw(problem.problem)),
             )
         pg.commit()
     except psycopg2.Error:

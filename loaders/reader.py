@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ DELIMITERS = (",", ";", "\t")
 ENCODINGS = ("utf-8", "cp1251")
 MAX_FIELD_CHARS = 1 << 20
 _BAD_CHARS_RE = re.compile("[\x00\udc80-\udcff]")
+# what reading a damaged .gz raises: cut short (EOFError), bad header or CRC
+# (gzip.BadGzipFile, an OSError), bad deflate data (zlib.error)
+DAMAGED_GZIP = (EOFError, OSError, zlib.error)
 
 csv.field_size_limit(MAX_FIELD_CHARS)
 
@@ -74,6 +78,48 @@ def open_bytes(path: Path) -> IO[bytes]:
         raise FileProblem(path, None, "permission denied") from None
 
 
+def _readable_gzip_prefix(path: Path) -> tuple[int, int]:
+    """(bytes, complete lines) that decompress before the damage in a gzip file."""
+    size = lines = 0
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(block: bytes) -> None:
+        nonlocal size, lines, inflater
+        while block:
+            data = inflater.decompress(block)
+            size += len(data)
+            lines += data.count(b"\n")
+            block = b""
+            if inflater.eof:  # a file may hold several gzip members
+                block = inflater.unused_data
+                inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    with path.open("rb") as raw:
+        while block := raw.read(1 << 16):
+            saved = (inflater.copy(), size, lines)
+            try:
+                feed(block)
+            except zlib.error:
+                # once more byte by byte, to keep what decompresses before the damage
+                inflater, size, lines = saved
+                try:
+                    for i in range(len(block)):
+                        feed(block[i : i + 1])
+                except zlib.error:
+                    pass
+                break
+    return size, lines
+
+
+def unreadable(path: Path, exc: BaseException) -> FileProblem:
+    """The problem to report when reading the content failed part way (``exc``, one of DAMAGED_GZIP)."""
+    if not _is_gzip(path):
+        return FileProblem(path, None, f"cannot be read ({exc})")
+    size, lines = _readable_gzip_prefix(path)
+    detail = str(exc) or type(exc).__name__
+    return FileProblem(path, lines + 1, f"compressed data is damaged or cut short after {size:,} bytes ({detail})")
+
+
 def fingerprint(path: Path) -> Fingerprint:
     digest = hashlib.sha256()
     size = 0
@@ -82,10 +128,8 @@ def fingerprint(path: Path) -> Fingerprint:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            raise FileProblem(
-                path, None, f"compressed data is damaged or cut short after {size:,} bytes ({exc})"
-            ) from None
+        except DAMAGED_GZIP as exc:
+            raise unreadable(path, exc) from None
     return Fingerprint(digest.hexdigest(), size)
 
 
@@ -105,7 +149,19 @@ def detect_encoding(sample: bytes, forced: str | None) -> str:
         # a multi-byte character cut by the end of the sample is still UTF-8
         if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
             return "utf-8"
-    return "cp1251"
+    # Some lines are not UTF-8. cp1251 text next to never reads as UTF-8, so
+    # when most lines with non-ASCII bytes do, it is a UTF-8 file with a few
+    # foreign lines (those are quarantined), not a cp1251 file.
+    utf8 = other = 0
+    for line in sample.split(b"\n")[:-1]:  # the last line may be cut short
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    return "utf-8" if utf8 > other else "cp1251"
 
 
 def detect_layout(
@@ -119,8 +175,8 @@ def detect_layout(
     with open_bytes(path) as stream:
         try:
             sample = stream.read(SNIFF_BYTES)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            raise FileProblem(path, 1, f"cannot read the start of the file ({exc})") from None
+        except DAMAGED_GZIP as exc:
+            raise unreadable(path, exc) from None
     if not sample.strip():
         raise FileProblem(path, 1, "the file is empty: no header, no rows")
     chosen_encoding = detect_encoding(sample, encoding)
@@ -207,12 +263,15 @@ def records(path: Path, layout: Layout) -> Iterator[Record]:
                 yield Record(start, None, raw, f"contains {kind} (binary data or mixed encodings)")
                 continue
             yield Record(start, fields, raw)
-    except (EOFError, gzip.BadGzipFile) as exc:
-        raise FileProblem(
-            path, tap.line_number, f"compressed data is damaged or cut short ({exc or 'unexpected end'})"
-        ) from None
+    except DAMAGED_GZIP as exc:
+        raise unreadable(path, exc) from None
     finally:
         stream.close()
+
+
+def display_name(path: Path) -> str:
+    """The file name as text that can be stored (bytes that are not UTF-8 shown as \\xNN)."""
+    return printable_raw(path.name)
 
 
 def printable_raw(raw: str) -> str:
