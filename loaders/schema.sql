@@ -13,7 +13,7 @@ declare
 begin
     for rule in
         select * from (values
-            ('required_text', 'text not null check (btrim(value) <> '''')'),
+            ('required_text', 'text not null check (btrim(value, E'' \t\r\n'') <> '''')'),
             ('required_integer', 'integer not null'),
             ('required_bigint', 'bigint not null'),
             ('number', 'numeric check (value not in (''NaN'', ''Infinity'', ''-Infinity''))'),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import gzip
 import hashlib
@@ -367,3 +368,14 @@ def test_zero_rows_writes_header_only(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     stats = generate_sales(path, fmt="uci", rows=0, customers=5, days=10, seed=1)
     assert path.read_text() == UCI_HEADER + "\n" and stats["rows"] == 0
+
+
+def test_utf8_bom_is_written_once(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    generate_sales(path, fmt="uci", rows=200, customers=20, days=10, seed=4, encoding="utf-8-sig")
+    data = path.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8)
+    assert data.count(codecs.BOM_UTF8) == 1
+    plain = tmp_path / "plain.csv"
+    generate_sales(plain, fmt="uci", rows=200, customers=20, days=10, seed=4)
+    assert data[len(codecs.BOM_UTF8) :] == plain.read_bytes()

@@ -22,6 +22,7 @@ The model shared by both formats:
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import logging
 import math
@@ -1123,10 +1124,17 @@ def generate_sales(
     onec = fmt == "onec"
     start = start_date or (ONEC_START_DATE if onec else UCI_START_DATE)
     enc = encoding or ("cp1251" if onec else "utf-8")
+    # pieces are encoded separately, so a BOM codec would repeat its BOM in every
+    # field: write the BOM once here and encode the rest as plain UTF-8
+    with_bom = codecs.lookup(enc).name in {"utf-8-sig", "utf_8_sig"}
+    if with_bom:
+        enc = "utf-8"
     delim = delimiter or (";" if onec else ",")
     out_path = Path(path)
     rng = np.random.Generator(np.random.PCG64(seed))
     with _open_output(out_path) as out:
+        if with_bom:
+            out.write(codecs.BOM_UTF8)
         if onec:
             written, invoices, distinct, cancels = _write_onec(
                 out, rng, rows=rows, customers=customers, days=days, start=start, encoding=enc, delimiter=delim
