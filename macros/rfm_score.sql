@@ -26,3 +26,11 @@
         ) as integer
     )
 {%- endmacro %}
+
+{#- The three RFM score columns (r_score, f_score, m_score) of rows holding
+    recency_days, frequency and monetary, scored per source and as-of date. -#}
+{% macro rfm_scores() -%}
+    {{ rfm_score('recency_days', ['source_system', 'as_of_date'], higher_is_better=false) }} as r_score,
+    {{ rfm_score('frequency', ['source_system', 'as_of_date']) }} as f_score,
+    {{ rfm_score('monetary', ['source_system', 'as_of_date']) }} as m_score
+{%- endmacro %}

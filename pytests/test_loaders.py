@@ -51,21 +51,7 @@ UCI_COLUMNS = [
     "customer_id",
     "country",
 ]
-ONEC_COLUMNS = [
-    "date",
-    "sale_id",
-    "order_date",
-    "order_id",
-    "buyer",
-    "contractor",
-    "site_id",
-    "product",
-    "feature",
-    "quantity",
-    "sum",
-    "address",
-    "cash_flow_type",
-]
+ONEC_COLUMNS = ONEC_HEADER  # 1C columns land under their source names
 BANK_CLIENT_COLUMNS = ["client_id", "full_name", "income"]
 BANK_USAGE_COLUMNS = ["usage_id", "client_id", "product_name", "usage_date"]
 TARGETS = {

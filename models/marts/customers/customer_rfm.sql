@@ -36,9 +36,7 @@ rfm_values as (
 scored as (
     select
         *,
-        {{ rfm_score('recency_days', ['source_system', 'as_of_date'], higher_is_better=false) }} as r_score,
-        {{ rfm_score('frequency', ['source_system', 'as_of_date']) }} as f_score,
-        {{ rfm_score('monetary', ['source_system', 'as_of_date']) }} as m_score
+        {{ rfm_scores() }}
     from rfm_values
 ),
 

@@ -28,24 +28,15 @@ windowed as (
         order_date,
         revenue,
         documents,
-        count(*) over trailing_days as window_observations,
-        avg(revenue) over trailing_days as window_mean,
-        stddev_samp(revenue) over trailing_days as window_stddev
+        {{ trailing_window_stats('revenue') }}
     from daily_revenue
-    window trailing_days as (
-        partition by source_system
-        order by order_date
-        range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
-    )
+    {{ trailing_days_window('order_date') }}
 ),
 
 scored as (
     select
         *,
-        case
-            when window_observations >= {{ var('anomaly_min_observations') }}
-                then (revenue - window_mean) / nullif(window_stddev, 0)
-        end as z_score
+        {{ anomaly_z_score('revenue') }} as z_score
     from windowed
 ),
 

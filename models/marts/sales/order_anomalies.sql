@@ -23,24 +23,15 @@ windowed as (
         ordered_at,
         order_date,
         net_amount,
-        count(*) over trailing_days as window_observations,
-        avg(net_amount) over trailing_days as window_mean,
-        stddev_samp(net_amount) over trailing_days as window_stddev
+        {{ trailing_window_stats('net_amount') }}
     from orders
-    window trailing_days as (
-        partition by source_system
-        order by order_date
-        range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
-    )
+    {{ trailing_days_window('order_date') }}
 ),
 
 scored as (
     select
         *,
-        case
-            when window_observations >= {{ var('anomaly_min_observations') }}
-                then (net_amount - window_mean) / nullif(window_stddev, 0)
-        end as z_score
+        {{ anomaly_z_score('net_amount') }} as z_score
     from windowed
 ),
 
