@@ -14,37 +14,25 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['document_key']},
-            {'columns': ['newest_load_id'], 'type': 'brin'},
+            {'columns': ['newest_load_id']},
         ],
     )
 }}
 
 with
 
-unioned as (
-    select * from {{ ref('int_sales_lines_unioned') }}
-),
-
 {% if is_incremental() %}
-    watermark as (
-        select coalesce(max(newest_load_id), 0) as last_load_id
-        from {{ this }}
-    ),
-
     changed_documents as (
-        select distinct unioned.document_key
-        from unioned
-        inner join watermark
-            on unioned.load_id > watermark.last_load_id
+        select distinct document_key
+        from {{ ref('int_sales_lines_unioned') }}
+        where load_id > {{ load_watermark() }}
     ),
 {% endif %}
 
 lines as (
-    select unioned.*
-    from unioned
+    select * from {{ ref('int_sales_lines_unioned') }}
     {% if is_incremental() %}
-        inner join changed_documents
-            on unioned.document_key = changed_documents.document_key
+        where document_key in (select changed_documents.document_key from changed_documents)
     {% endif %}
 ),
 

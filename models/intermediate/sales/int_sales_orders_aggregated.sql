@@ -10,29 +10,17 @@
         indexes=[
             {'columns': ['document_key'], 'unique': true},
             {'columns': ['source_system', 'customer_id']},
+            {'columns': ['newest_load_id']},
         ],
     )
 }}
 
 with
 
-classified as (
-    select * from {{ ref('int_sales_lines_classified') }}
-),
-
-{% if is_incremental() %}
-    watermark as (
-        select coalesce(max(newest_load_id), 0) as last_load_id
-        from {{ this }}
-    ),
-{% endif %}
-
 lines as (
-    select classified.*
-    from classified
+    select * from {{ ref('int_sales_lines_classified') }}
     {% if is_incremental() %}
-        inner join watermark
-            on classified.newest_load_id > watermark.last_load_id
+        where newest_load_id > {{ load_watermark() }}
     {% endif %}
 ),
 
