@@ -14,6 +14,7 @@
         on_schema_change='fail',
         indexes=[
             {'columns': ['document_key']},
+            {'columns': ['source_system', 'load_id', 'line_number'], 'unique': true},
             {'columns': ['newest_load_id']},
         ],
     )

@@ -1,13 +1,23 @@
 -- Where every staged sales line went: kept, or excluded with a reason.
--- Per source: staged rows = kept rows + excluded rows (tested).
+-- Per source: rows the loads landed (load_batches, as the loader counted and
+-- the server confirmed) = kept rows + excluded rows (tested). Reading the
+-- counts from load_batches also spares a scan of every staged line.
 with
+
+batches as (
+    select * from {{ ref('stg_sales__load_batches') }}
+),
 
 staged as (
     select
-        source_system,
-        count(*) as staged_rows
-    from {{ ref('int_sales_lines_unioned') }}
-    group by source_system
+        case target_table
+            when 'sales_uci_lines' then 'uci'
+            when 'sales_onec_lines' then 'onec'
+        end as source_system,
+        sum(rows_loaded) as staged_rows
+    from batches
+    where target_table in ('sales_uci_lines', 'sales_onec_lines')
+    group by target_table
 ),
 
 classified as (
@@ -27,7 +37,7 @@ final as (
         classified.line_status = 'kept' as is_kept,
         classified.line_count,
         classified.net_amount,
-        staged.staged_rows as source_staged_rows,
+        cast(staged.staged_rows as bigint) as source_staged_rows,
         cast(
             sum(classified.line_count) over (partition by classified.source_system) as bigint
         ) as source_classified_rows
