@@ -16,10 +16,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
-from psycopg2 import sql
 
 from loaders.generate import generate_bank
 from pytests.conftest import reset_database, rows, run_cli, run_dbt, scalar
+from pytests.helpers import mart_checksums
 
 pytestmark = pytest.mark.slow
 
@@ -119,18 +119,6 @@ def bank_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     folder = tmp_path_factory.mktemp("bank")
     stats = generate_bank(folder, clients=CLIENTS, usages=USAGES, seed=SEED)
     return {"clients": folder / "clients.csv", "usage": folder / "product_usage.csv", "stats": stats}
-
-
-def bank_checksums(pg) -> dict[str, str]:
-    """Row count and an order-independent checksum of every bank relation in data_mart."""
-    out = {}
-    for name in BANK_MARTS:
-        query = sql.SQL(
-            "select count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') "
-            "from data_mart.{} as t"
-        ).format(sql.Identifier(name))
-        out[name] = scalar(pg, query.as_string(pg))
-    return out
 
 
 def test_bank_marts_match_an_independent_computation(clean_pg, dbt_dir: Path, bank_files) -> None:
@@ -296,7 +284,7 @@ def test_bank_build_is_deterministic_and_reloading_changes_nothing(
     pg = clean_pg
     load(bank_files["clients"], bank_files["usage"])
     build_bank(dbt_dir)
-    first = bank_checksums(pg)
+    first = mart_checksums(pg, BANK_MARTS)
     assert all(not value.startswith("0:") for name, value in first.items()), first
 
     # from nothing again, with the files regenerated from the same seed: the same marts
@@ -305,7 +293,7 @@ def test_bank_build_is_deterministic_and_reloading_changes_nothing(
     assert again["usages"] == USAGES
     load(tmp_path / "again" / "clients.csv", tmp_path / "again" / "product_usage.csv")
     build_bank(dbt_dir)
-    assert bank_checksums(pg) == first
+    assert mart_checksums(pg, BANK_MARTS) == first
 
     # loading the same files twice lands nothing and a rebuild changes nothing
     batches = scalar(pg, "select count(*) from staging.load_batches")
@@ -315,4 +303,4 @@ def test_bank_build_is_deterministic_and_reloading_changes_nothing(
     assert scalar(pg, "select count(*) from staging.load_batches") == batches
     assert scalar(pg, "select count(*) from staging.bank_product_usage") == staged
     build_bank(dbt_dir)
-    assert bank_checksums(pg) == first
+    assert mart_checksums(pg, BANK_MARTS) == first

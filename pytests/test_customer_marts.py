@@ -21,6 +21,7 @@ import pytest
 
 from loaders.generate import generate_sales
 from pytests.conftest import ROOT, rows, run_cli, run_dbt, scalar
+from pytests.helpers import correction_of, mart_checksums, split_by_date
 
 pytestmark = pytest.mark.slow
 
@@ -125,17 +126,6 @@ def month_starts_after(first: date, last: date) -> list[date]:
     return out
 
 
-def mart_checksums(pg) -> dict[str, str]:
-    out = {}
-    for name in CUSTOMER_MARTS:
-        out[name] = scalar(
-            pg,
-            "select count(*)::text || ':' || coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') "
-            f"from data_mart.{name} as t",
-        )
-    return out
-
-
 @pytest.fixture(scope="module")
 def uci_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("rfm") / "uci.csv"
@@ -220,40 +210,9 @@ def test_customer_marts_match_python(clean_pg, uci_file: Path, dbt_dir: Path) ->
     assert matrix == dict(moves)
 
 
-def split_by_date(source: Path, cut: date, before: Path, after: Path) -> None:
-    with source.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        at = header.index("InvoiceDate")
-        with before.open("w", newline="") as early, after.open("w", newline="") as late:
-            writers = csv.writer(early), csv.writer(late)
-            for writer in writers:
-                writer.writerow(header)
-            for row in reader:
-                writers[row[at][:10] >= cut.isoformat()].writerow(row)
-
-
-def correction_of(source: Path, invoices: int, target: Path) -> None:
-    """Re-send the first `invoices` sales invoices with every quantity doubled."""
-    chosen: set[str] = set()
-    with source.open(newline="") as handle, target.open("w", newline="") as out:
-        reader = csv.reader(handle)
-        writer = csv.writer(out)
-        header = next(reader)
-        writer.writerow(header)
-        invoice_at, quantity_at = header.index("InvoiceNo"), header.index("Quantity")
-        for row in reader:
-            invoice = row[invoice_at]
-            if invoice.startswith("C") or (invoice not in chosen and len(chosen) >= invoices):
-                continue
-            chosen.add(invoice)
-            row[quantity_at] = str(2 * int(row[quantity_at]))
-            writer.writerow(row)
-
-
 def test_incremental_history_equals_full_refresh(clean_pg, uci_file: Path, dbt_dir: Path, tmp_path: Path) -> None:
     pg = clean_pg
-    split_by_date(uci_file, date(2011, 9, 15), tmp_path / "early.csv", tmp_path / "late.csv")
+    split_by_date(uci_file, "2011-09-15", tmp_path / "early.csv", tmp_path / "late.csv")
     run_cli("sales", str(tmp_path / "early.csv"))
     run_dbt(*BUILD_ARGS, tmp_target=dbt_dir)
     months_before = scalar(pg, "select count(distinct as_of_date) from data_mart.customer_segment_history")
@@ -266,12 +225,12 @@ def test_incremental_history_equals_full_refresh(clean_pg, uci_file: Path, dbt_d
     assert scalar(pg, "select count(distinct as_of_date) from data_mart.customer_segment_history") > months_before
     history_after = rows(pg, "select customer_id, as_of_date, monetary from data_mart.customer_segment_history")
     assert set(history_before) - set(history_after)  # the correction changed earlier months
-    incremental = mart_checksums(pg)
+    incremental = mart_checksums(pg, CUSTOMER_MARTS)
 
     run_dbt(*BUILD_ARGS, "--full-refresh", tmp_target=dbt_dir)
-    assert mart_checksums(pg) == incremental
+    assert mart_checksums(pg, CUSTOMER_MARTS) == incremental
 
     # a rerun with nothing new rebuilds no month and changes nothing
     result = run_dbt("run", "--select", "customer_segment_history", tmp_target=dbt_dir)
     assert "INSERT 0 0" in result.stdout
-    assert mart_checksums(pg) == incremental
+    assert mart_checksums(pg, CUSTOMER_MARTS) == incremental

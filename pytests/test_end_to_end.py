@@ -15,62 +15,12 @@ from psycopg2 import sql
 
 from loaders.generate import generate_bank, generate_sales
 from pytests.conftest import rows, run_cli, run_dbt
+from pytests.helpers import correction_of, mart_checksums, split_by_date
 
 pytestmark = pytest.mark.slow
 
 # the cleaned layer and the audit, with only the tests that need nothing else
 AUDIT_ONLY = ("--select", "+sales_line_audit", "+sales_lines", "--indirect-selection", "cautious")
-
-
-def mart_checksums(pg) -> dict[str, str]:
-    """An order-independent checksum of every relation in data_mart."""
-    listing = rows(pg, "select table_name from information_schema.tables where table_schema = 'data_mart'")
-    out = {}
-    for (name,) in listing:
-        query = sql.SQL(
-            "select count(*)::text || ':' || coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') "
-            "from data_mart.{} as t"
-        ).format(sql.Identifier(name))
-        with pg.cursor() as cur:
-            cur.execute(query)
-            out[name] = cur.fetchone()[0]
-        pg.commit()
-    return out
-
-
-def split_by_date(source: Path, cut: str, before: Path, after: Path) -> None:
-    """Write the lines dated before `cut` (YYYY-MM-DD) to one file and the rest to another."""
-    with source.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        date_at = header.index("InvoiceDate")
-        with before.open("w", newline="") as early, after.open("w", newline="") as late:
-            early_writer, late_writer = csv.writer(early), csv.writer(late)
-            early_writer.writerow(header)
-            late_writer.writerow(header)
-            for row in reader:
-                (early_writer if row[date_at][:10] < cut else late_writer).writerow(row)
-
-
-def correction_of(source: Path, invoices: int, target: Path) -> dict[str, int]:
-    """Re-send the first `invoices` sales invoices with every quantity doubled."""
-    chosen: dict[str, int] = {}
-    with source.open(newline="") as handle, target.open("w", newline="") as out:
-        reader = csv.reader(handle)
-        writer = csv.writer(out)
-        header = next(reader)
-        writer.writerow(header)
-        invoice_at, quantity_at = header.index("InvoiceNo"), header.index("Quantity")
-        for row in reader:
-            invoice = row[invoice_at]
-            if invoice.startswith("C"):
-                continue
-            if invoice not in chosen and len(chosen) >= invoices:
-                continue
-            chosen[invoice] = chosen.get(invoice, 0) + 2 * int(row[quantity_at])
-            row[quantity_at] = str(2 * int(row[quantity_at]))
-            writer.writerow(row)
-    return chosen
 
 
 @pytest.fixture(scope="module")
