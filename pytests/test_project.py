@@ -15,6 +15,7 @@ import psutil
 import pytest
 import yaml
 
+from loaders import embedded
 from pytests.conftest import ROOT
 
 PY = sys.executable
@@ -119,11 +120,12 @@ def test_embedded_server_lifecycle_and_data_survive_restart(own_server: dict[str
     assert started.returncode == 0, started.stderr
     url = cli("db", "url", env=own_server).stdout.strip()
     assert re.fullmatch(r"postgresql://segmart:[^@]+@127\.0\.0\.1:\d+/segmart", url)
-    subprocess.run(["psql", url, "-qc", "create table kept (x int); insert into kept values (42)"], check=True)
+    psql = str(embedded._bin("psql"))  # the wheel's psql: no system client needed
+    subprocess.run([psql, url, "-qc", "create table kept (x int); insert into kept values (42)"], check=True)
     assert cli("db", "stop", env=own_server).returncode == 0
     assert cli("db", "status", env=own_server).returncode == 3
     assert cli("db", "start", env=own_server).returncode == 0
-    out = subprocess.run(["psql", url, "-tAc", "select x from kept"], capture_output=True, text=True, check=True)
+    out = subprocess.run([psql, url, "-tAc", "select x from kept"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "42"
     # starting again is a no-op, not an error
     assert cli("db", "start", env=own_server).returncode == 0
