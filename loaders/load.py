@@ -81,9 +81,13 @@ class LoadResult:
                 f"{self.path.name}: skipped, identical content already landed as load #{self.duplicate_of} "
                 f"({self.duplicate_rows:,} rows); nothing changed"
             )
+        why = ""
+        if self.reasons:
+            ranked = sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))
+            why = " [" + "; ".join(f"{kind}: {count:,}" for kind, count in ranked) + "]"
         return (
             f"{self.path.name}: {self.fmt}, load #{self.load_id}: read {self.rows_read:,} rows, "
-            f"loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}, "
+            f"loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}{why}, "
             f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s)"
         )
 

@@ -408,6 +408,15 @@ def test_missing_file_fails_and_the_others_land(clean_pg: psycopg2.extensions.co
     assert scalar(clean_pg, "select count(*) from staging.sales_uci_lines") == 5
 
 
+def test_cli_summary_breaks_quarantined_rows_down_by_reason(clean_pg, tmp_path: Path) -> None:
+    bad_quantity = [*GOOD[0][:3], "six", *GOOD[0][4:]]
+    too_short = GOOD[1][:5]
+    path = write(tmp_path / "mixed.csv", uci([*GOOD, bad_quantity, bad_quantity, too_short]))
+    result = run_cli("sales", str(path))
+    assert "quarantined 3 [Quantity: 2; field count: 1]" in result.stderr
+    assert scalar(clean_pg, "select count(*) from staging.load_quarantine") == 3
+
+
 # --------------------------------------------------------------------------- fast path = checked path
 
 

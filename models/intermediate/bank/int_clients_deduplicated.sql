@@ -21,11 +21,7 @@ ranked as (
         income,
         load_id,
         line_number,
-        row_number() over (
-            partition by client_id
-            order by load_id desc, line_number desc
-        ) as row_rank,
-        count(*) over (partition by client_id) as staged_row_count
+        {{ newest_load_rank('client_id') }}
     from clients
 ),
 

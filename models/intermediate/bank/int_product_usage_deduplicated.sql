@@ -42,11 +42,7 @@ ranked as (
         usage_date,
         load_id,
         line_number,
-        row_number() over (
-            partition by usage_id
-            order by load_id desc, line_number desc
-        ) as row_rank,
-        count(*) over (partition by usage_id) as staged_row_count
+        {{ newest_load_rank('usage_id') }}
     from usage
 ),
 
