@@ -1,0 +1,245 @@
+-- The elbow curve of k-means on RFM: for every source and every k of the
+-- elbow range, the within-cluster sum of squares (WSS) and the silhouette,
+-- and the k the knee rule picks. Same features, initialisation and Lloyd
+-- iterations as customer_clusters (macros/clusters/kmeans.sql).
+{%- set k_values = kmeans_elbow_k_values() %}
+{%- set k_min = k_values | min %}
+{%- set k_max = k_values | max %}
+
+with recursive
+
+features as (
+    select * from {{ ref('int_customer_features_standardised') }}
+),
+
+initial_centroids as (
+    {{ kmeans_initial_centroids('features', k_values) }}
+),
+
+{{ kmeans_lloyd('lloyd_steps', 'features', 'initial_centroids', k_max, var('kmeans_max_iterations') | int) }},
+
+final_centroids as (
+    select distinct on (source_system, k)
+        source_system,
+        k,
+        iteration as iterations,
+        is_converged,
+        centroid_recency_z,
+        centroid_frequency_z,
+        centroid_monetary_z
+    from lloyd_steps
+    order by source_system asc, k asc, iteration desc
+),
+
+assigned as (
+    {{ kmeans_nearest(
+        [
+            'features.source_system', 'features.customer_id', 'final_centroids.k',
+        ],
+        'features inner join final_centroids on features.source_system = final_centroids.source_system',
+        'final_centroids',
+        k_max
+    ) }}
+),
+
+within_clusters as (
+    select
+        source_system,
+        k,
+        count(*) as customers,
+        count(distinct cluster_id) as clusters,
+        sum(squared_distance) as within_cluster_sum_of_squares
+    from assigned
+    group by source_system, k
+),
+
+-- the silhouette sample: the customers with the lowest md5(customer_id)
+silhouette_sample as (
+    select
+        source_system,
+        customer_id,
+        recency_z,
+        frequency_z,
+        monetary_z
+    from (
+        select
+            source_system,
+            customer_id,
+            recency_z,
+            frequency_z,
+            monetary_z,
+            row_number() over (
+                partition by source_system
+                order by md5(customer_id) asc, customer_id collate "C" asc
+            ) as sample_rank
+        from features
+    ) as ranked
+    where sample_rank <= {{ var('kmeans_silhouette_sample_size') | int }}
+),
+
+sample_clusters as (
+    select
+        assigned.source_system,
+        assigned.k,
+        assigned.customer_id,
+        assigned.cluster_id
+    from assigned
+    inner join silhouette_sample
+        on
+            assigned.source_system = silhouette_sample.source_system
+            and assigned.customer_id = silhouette_sample.customer_id
+),
+
+sample_pairs as (
+    select
+        one.source_system,
+        one.customer_id,
+        other.customer_id as other_customer_id,
+        sqrt(
+            (one.recency_z - other.recency_z) * (one.recency_z - other.recency_z)
+            + (one.frequency_z - other.frequency_z) * (one.frequency_z - other.frequency_z)
+            + (one.monetary_z - other.monetary_z) * (one.monetary_z - other.monetary_z)
+        ) as distance
+    from silhouette_sample as one
+    inner join silhouette_sample as other
+        on
+            one.source_system = other.source_system
+            and one.customer_id <> other.customer_id
+),
+
+-- mean distance from each sample customer to the other sample customers of each cluster
+cluster_mean_distances as (
+    select
+        sample_pairs.source_system,
+        sample_clusters.k,
+        sample_pairs.customer_id,
+        sample_clusters.cluster_id,
+        avg(sample_pairs.distance) as mean_distance
+    from sample_pairs
+    inner join sample_clusters
+        on
+            sample_pairs.source_system = sample_clusters.source_system
+            and sample_pairs.other_customer_id = sample_clusters.customer_id
+    group by sample_pairs.source_system, sample_clusters.k, sample_pairs.customer_id, sample_clusters.cluster_id
+),
+
+-- a = mean distance to the own cluster (null: alone in it), b = to the nearest other cluster
+silhouette_points as (
+    select
+        own.source_system,
+        own.k,
+        own.customer_id,
+        max(distances.mean_distance) filter (where distances.cluster_id = own.cluster_id) as own_distance,
+        min(distances.mean_distance) filter (where distances.cluster_id <> own.cluster_id) as other_distance
+    from sample_clusters as own
+    left join cluster_mean_distances as distances
+        on
+            own.source_system = distances.source_system
+            and own.k = distances.k
+            and own.customer_id = distances.customer_id
+    group by own.source_system, own.k, own.customer_id
+),
+
+-- the silhouette needs 2 to (sample size - 1) clusters among the sample
+silhouettes as (
+    select
+        silhouette_points.source_system,
+        silhouette_points.k,
+        count(*) as sample_customers,
+        case
+            when count(distinct sample_clusters.cluster_id) between 2 and count(*) - 1
+                then avg(
+                    case
+                        when silhouette_points.own_distance is null then 0
+                        else coalesce(
+                            (silhouette_points.other_distance - silhouette_points.own_distance)
+                            / nullif(greatest(silhouette_points.own_distance, silhouette_points.other_distance), 0),
+                            0
+                        )
+                    end
+                )
+        end as silhouette
+    from silhouette_points
+    inner join sample_clusters
+        on
+            silhouette_points.source_system = sample_clusters.source_system
+            and silhouette_points.k = sample_clusters.k
+            and silhouette_points.customer_id = sample_clusters.customer_id
+    group by silhouette_points.source_system, silhouette_points.k
+),
+
+-- knee: on both axes scaled to [0, 1], how far the curve lies below the
+-- straight line from its first point (k_min) to its last (k_max)
+curve as (
+    select
+        within_clusters.*,
+        first_value(within_cluster_sum_of_squares) over source_curve as first_wss,
+        last_value(within_cluster_sum_of_squares) over source_curve as last_wss,
+        max(within_cluster_sum_of_squares) over source_curve
+        - min(within_cluster_sum_of_squares) over source_curve as wss_range
+    from within_clusters
+    window source_curve as (
+        partition by source_system order by k asc rows between unbounded preceding and unbounded following
+    )
+),
+
+knee as (
+    select
+        *,
+        (
+            first_wss + (last_wss - first_wss) * (k - {{ k_min }}) / {{ [k_max - k_min, 1] | max }}.0
+            - within_cluster_sum_of_squares
+        ) / nullif(wss_range, 0) as knee_distance
+    from curve
+),
+
+elbow as (
+    select distinct on (source_system)
+        source_system,
+        k as elbow_k
+    from knee
+    where knee_distance > 0
+    order by source_system asc, knee_distance desc, k asc
+),
+
+sources as (
+    select
+        source_system,
+        min(currency_code) as currency_code,
+        min(as_of_date) as as_of_date
+    from features
+    group by source_system
+),
+
+final as (
+    select
+        knee.source_system,
+        sources.currency_code,
+        sources.as_of_date,
+        cast(knee.k as integer) as k,
+        knee.customers,
+        knee.clusters,
+        cast(final_centroids.iterations as integer) as iterations,
+        final_centroids.is_converged,
+        cast(knee.within_cluster_sum_of_squares as numeric(24, 6)) as within_cluster_sum_of_squares,
+        cast(silhouettes.silhouette as numeric(18, 6)) as silhouette,
+        cast(silhouettes.sample_customers as integer) as silhouette_sample_size,
+        cast(knee.knee_distance as numeric(18, 6)) as knee_distance,
+        cast(elbow.elbow_k as integer) as elbow_k,
+        coalesce(knee.k = elbow.elbow_k, false) as is_elbow_k
+    from knee
+    inner join sources
+        on knee.source_system = sources.source_system
+    inner join final_centroids
+        on
+            knee.source_system = final_centroids.source_system
+            and knee.k = final_centroids.k
+    left join silhouettes
+        on
+            knee.source_system = silhouettes.source_system
+            and knee.k = silhouettes.k
+    left join elbow
+        on knee.source_system = elbow.source_system
+)
+
+select * from final
