@@ -58,6 +58,7 @@ silhouette_sample as (
     select
         source_system,
         customer_id,
+        sample_id,
         recency_z,
         frequency_z,
         monetary_z
@@ -71,101 +72,131 @@ silhouette_sample as (
             row_number() over (
                 partition by source_system
                 order by md5(customer_id) asc, customer_id collate "C" asc
-            ) as sample_rank
+            ) as sample_id
         from features
     ) as ranked
-    where sample_rank <= {{ var('kmeans_silhouette_sample_size') | int }}
+    where sample_id <= {{ var('kmeans_silhouette_sample_size') | int }}
 ),
 
-sample_clusters as (
+-- each sample customer's clusters in all the runs (array by k); customers
+-- with the same clusters in every run share a label set
+sample_labels as (
     select
-        assigned.source_system,
-        assigned.k,
-        assigned.customer_id,
-        assigned.cluster_id
-    from assigned
-    inner join silhouette_sample
+        silhouette_sample.source_system,
+        silhouette_sample.sample_id,
+        silhouette_sample.recency_z,
+        silhouette_sample.frequency_z,
+        silhouette_sample.monetary_z,
+        array_agg(assigned.cluster_id order by assigned.k) as cluster_ids
+    from silhouette_sample
+    inner join assigned
         on
-            assigned.source_system = silhouette_sample.source_system
-            and assigned.customer_id = silhouette_sample.customer_id
+            silhouette_sample.source_system = assigned.source_system
+            and silhouette_sample.customer_id = assigned.customer_id
+    group by
+        silhouette_sample.source_system,
+        silhouette_sample.sample_id,
+        silhouette_sample.recency_z,
+        silhouette_sample.frequency_z,
+        silhouette_sample.monetary_z
 ),
 
-sample_pairs as (
+sample_points as (
+    select
+        *,
+        dense_rank() over (partition by source_system order by cluster_ids) as label_set_id
+    from sample_labels
+),
+
+label_sets as (
+    select distinct
+        source_system,
+        label_set_id,
+        cluster_ids
+    from sample_points
+),
+
+-- distances from each sample customer to the others, summed per label set
+-- of the other customer: one pass over the pairs serves every k
+pair_sums as (
     select
         one.source_system,
-        one.customer_id,
-        other.customer_id as other_customer_id,
-        sqrt(
-            (one.recency_z - other.recency_z) * (one.recency_z - other.recency_z)
-            + (one.frequency_z - other.frequency_z) * (one.frequency_z - other.frequency_z)
-            + (one.monetary_z - other.monetary_z) * (one.monetary_z - other.monetary_z)
-        ) as distance
-    from silhouette_sample as one
-    inner join silhouette_sample as other
+        one.sample_id,
+        one.cluster_ids as own_cluster_ids,
+        other.label_set_id,
+        sum(
+            sqrt(
+                (one.recency_z - other.recency_z) * (one.recency_z - other.recency_z)
+                + (one.frequency_z - other.frequency_z) * (one.frequency_z - other.frequency_z)
+                + (one.monetary_z - other.monetary_z) * (one.monetary_z - other.monetary_z)
+            )
+        ) as distance_sum,
+        count(*) as pairs
+    from sample_points as one
+    inner join sample_points as other
         on
             one.source_system = other.source_system
-            and one.customer_id <> other.customer_id
+            and one.sample_id <> other.sample_id
+    group by one.source_system, one.sample_id, one.cluster_ids, other.label_set_id
 ),
 
--- mean distance from each sample customer to the other sample customers of each cluster
+-- mean distance from each sample customer to the other sample customers of
+-- each cluster of each run (run_position 1 = the smallest k)
 cluster_mean_distances as (
     select
-        sample_pairs.source_system,
-        sample_clusters.k,
-        sample_pairs.customer_id,
-        sample_clusters.cluster_id,
-        avg(sample_pairs.distance) as mean_distance
-    from sample_pairs
-    inner join sample_clusters
+        pair_sums.source_system,
+        pair_sums.sample_id,
+        labels.run_position,
+        pair_sums.own_cluster_ids[labels.run_position] as own_cluster_id,
+        labels.cluster_id,
+        sum(pair_sums.distance_sum) / sum(pair_sums.pairs) as mean_distance
+    from pair_sums
+    inner join label_sets
         on
-            sample_pairs.source_system = sample_clusters.source_system
-            and sample_pairs.other_customer_id = sample_clusters.customer_id
-    group by sample_pairs.source_system, sample_clusters.k, sample_pairs.customer_id, sample_clusters.cluster_id
+            pair_sums.source_system = label_sets.source_system
+            and pair_sums.label_set_id = label_sets.label_set_id
+    cross join lateral unnest(label_sets.cluster_ids) with ordinality as labels (cluster_id, run_position)
+    group by
+        pair_sums.source_system,
+        pair_sums.sample_id,
+        labels.run_position,
+        pair_sums.own_cluster_ids[labels.run_position],
+        labels.cluster_id
 ),
 
 -- a = mean distance to the own cluster (null: alone in it), b = to the nearest other cluster
 silhouette_points as (
     select
-        own.source_system,
-        own.k,
-        own.customer_id,
-        max(distances.mean_distance) filter (where distances.cluster_id = own.cluster_id) as own_distance,
-        min(distances.mean_distance) filter (where distances.cluster_id <> own.cluster_id) as other_distance
-    from sample_clusters as own
-    left join cluster_mean_distances as distances
-        on
-            own.source_system = distances.source_system
-            and own.k = distances.k
-            and own.customer_id = distances.customer_id
-    group by own.source_system, own.k, own.customer_id
+        source_system,
+        sample_id,
+        run_position,
+        own_cluster_id,
+        max(mean_distance) filter (where cluster_id = own_cluster_id) as own_distance,
+        min(mean_distance) filter (where cluster_id <> own_cluster_id) as other_distance
+    from cluster_mean_distances
+    group by source_system, sample_id, run_position, own_cluster_id
 ),
 
 -- the silhouette needs 2 to (sample size - 1) clusters among the sample
 silhouettes as (
     select
-        silhouette_points.source_system,
-        silhouette_points.k,
+        source_system,
+        {{ k_min }} + run_position - 1 as k,
         count(*) as sample_customers,
         case
-            when count(distinct sample_clusters.cluster_id) between 2 and count(*) - 1
+            when count(distinct own_cluster_id) between 2 and count(*) - 1
                 then avg(
                     case
-                        when silhouette_points.own_distance is null then 0
+                        when own_distance is null then 0
                         else coalesce(
-                            (silhouette_points.other_distance - silhouette_points.own_distance)
-                            / nullif(greatest(silhouette_points.own_distance, silhouette_points.other_distance), 0),
+                            (other_distance - own_distance) / nullif(greatest(own_distance, other_distance), 0),
                             0
                         )
                     end
                 )
         end as silhouette
     from silhouette_points
-    inner join sample_clusters
-        on
-            silhouette_points.source_system = sample_clusters.source_system
-            and silhouette_points.k = sample_clusters.k
-            and silhouette_points.customer_id = sample_clusters.customer_id
-    group by silhouette_points.source_system, silhouette_points.k
+    group by source_system, run_position
 ),
 
 -- knee: on both axes scaled to [0, 1], how far the curve lies below the
