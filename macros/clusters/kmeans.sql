@@ -85,35 +85,44 @@
     null centroids, hence null distances, which least() ignores.
 -#}
 {% macro kmeans_nearest(columns, points_from, centroids, k_max) %}
+    {%- set clusters = range(1, ([k_max | int, 1] | max) + 1) | list -%}
+    {%- set distances -%}
+        {% for j in clusters %}distance_{{ j }}{% if not loop.last %}, {% endif %}{% endfor %}
+    {%- endset -%}
+    {%- set outer_columns -%}
+        {% for column in columns %}{{ column.split(' as ')[-1].split('.')[-1] }}, {% endfor %}
+    {%- endset -%}
+    {%- set inner_columns -%}
+        {% for column in columns %}{{ column }}, {% endfor %}
+    {%- endset -%}
+    {%- set nearest_cluster -%}
+        {% for j in clusters %} when distance_{{ j }} = least({{ distances }}) then {{ j }}{% endfor %}
+    {%- endset -%}
+    {%- set distance_columns -%}
+        {% for j in clusters -%}
+            {{ kmeans_squared_distance(centroids, j) }} as distance_{{ j }}{% if not loop.last %}, {% endif %}
+        {%- endfor %}
+    {%- endset %}
     select
-        {% for column in columns %}{{ column.split(' as ')[-1].split('.')[-1] }},
-        {% endfor -%}
-        least({% for j in range(1, k_max + 1) %}distance_{{ j }}{% if not loop.last %}, {% endif %}{% endfor %})
-            as squared_distance,
-        case
-            {%- for j in range(1, k_max + 1) %}
-            when distance_{{ j }} = least(
-                {%- for i in range(1, k_max + 1) %}distance_{{ i }}{% if not loop.last %}, {% endif %}{% endfor -%}
-            ) then {{ j }}
-            {%- endfor %}
-        end as cluster_id
+        {{ outer_columns }}
+        least({{ distances }}) as squared_distance,
+        case {{ nearest_cluster }} end as cluster_id
     from (
         select
-            {% for column in columns %}{{ column }},
-            {% endfor -%}
-            {% for j in range(1, k_max + 1) -%}
-                (recency_z - {{ centroids }}.centroid_recency_z[{{ j }}])
-                * (recency_z - {{ centroids }}.centroid_recency_z[{{ j }}])
-                + (frequency_z - {{ centroids }}.centroid_frequency_z[{{ j }}])
-                * (frequency_z - {{ centroids }}.centroid_frequency_z[{{ j }}])
-                + (monetary_z - {{ centroids }}.centroid_monetary_z[{{ j }}])
-                * (monetary_z - {{ centroids }}.centroid_monetary_z[{{ j }}]) as distance_{{ j }}
-                {%- if not loop.last %},{% endif %}
-            {% endfor %}
+            {{ inner_columns }}{{ distance_columns }}
         from {{ points_from }}
         offset 0
     ) as distances
 {% endmacro %}
+
+
+{#- Squared Euclidean distance from the row's features to centroid j of `centroids`. -#}
+{% macro kmeans_squared_distance(centroids, j) -%}
+    {%- for feature in ['recency_z', 'frequency_z', 'monetary_z'] -%}
+        ({{ feature }} - {{ centroids }}.centroid_{{ feature }}[{{ j }}]) * ({{ feature }} - {{ centroids }}.centroid_{{ feature }}[{{ j }}])
+        {%- if not loop.last %} + {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
 
 
 {#-
@@ -124,74 +133,74 @@
     no assignment.
 -#}
 {% macro kmeans_lloyd(name, features, initial, k_max, max_iterations) %}
-    {{ name }} as (
-        select
-            source_system,
-            k,
-            0 as iteration,
-            array_agg(recency_z order by cluster_id) as centroid_recency_z,
-            array_agg(frequency_z order by cluster_id) as centroid_frequency_z,
-            array_agg(monetary_z order by cluster_id) as centroid_monetary_z,
-            cast(null as bigint []) as cluster_sizes,
-            cast(null as bigint []) as cluster_hashes,
-            false as is_converged
-        from {{ initial }}
-        group by source_system, k
+{{ name }} as (
+    select
+        source_system,
+        k,
+        0 as iteration,
+        array_agg(recency_z order by cluster_id) as centroid_recency_z,
+        array_agg(frequency_z order by cluster_id) as centroid_frequency_z,
+        array_agg(monetary_z order by cluster_id) as centroid_monetary_z,
+        cast(null as bigint []) as cluster_sizes,
+        cast(null as bigint []) as cluster_hashes,
+        false as is_converged
+    from {{ initial }}
+    group by source_system, k
 
-        union all
+    union all
 
+    select
+        previous.source_system,
+        previous.k,
+        previous.iteration + 1 as iteration,
+        step.centroid_recency_z,
+        step.centroid_frequency_z,
+        step.centroid_monetary_z,
+        step.cluster_sizes,
+        step.cluster_hashes,
+        coalesce(
+            step.cluster_sizes = previous.cluster_sizes
+            and step.cluster_hashes = previous.cluster_hashes,
+            false
+        ) as is_converged
+    from {{ name }} as previous
+    cross join lateral (
         select
-            previous.source_system,
-            previous.k,
-            previous.iteration + 1 as iteration,
-            step.centroid_recency_z,
-            step.centroid_frequency_z,
-            step.centroid_monetary_z,
-            step.cluster_sizes,
-            step.cluster_hashes,
-            coalesce(
-                step.cluster_sizes = previous.cluster_sizes
-                and step.cluster_hashes = previous.cluster_hashes,
-                false
-            ) as is_converged
-        from {{ name }} as previous
-        cross join lateral (
+            array_agg(
+                coalesce(moved.recency_z, previous.centroid_recency_z[clusters.cluster_id])
+                order by clusters.cluster_id
+            ) as centroid_recency_z,
+            array_agg(
+                coalesce(moved.frequency_z, previous.centroid_frequency_z[clusters.cluster_id])
+                order by clusters.cluster_id
+            ) as centroid_frequency_z,
+            array_agg(
+                coalesce(moved.monetary_z, previous.centroid_monetary_z[clusters.cluster_id])
+                order by clusters.cluster_id
+            ) as centroid_monetary_z,
+            array_agg(coalesce(moved.customers, 0) order by clusters.cluster_id) as cluster_sizes,
+            array_agg(coalesce(moved.customer_hashes, 0) order by clusters.cluster_id) as cluster_hashes
+        from generate_series(1, cardinality(previous.centroid_recency_z)) as clusters (cluster_id)
+        left join (
             select
-                array_agg(
-                    coalesce(moved.recency_z, previous.centroid_recency_z[clusters.cluster_id])
-                    order by clusters.cluster_id
-                ) as centroid_recency_z,
-                array_agg(
-                    coalesce(moved.frequency_z, previous.centroid_frequency_z[clusters.cluster_id])
-                    order by clusters.cluster_id
-                ) as centroid_frequency_z,
-                array_agg(
-                    coalesce(moved.monetary_z, previous.centroid_monetary_z[clusters.cluster_id])
-                    order by clusters.cluster_id
-                ) as centroid_monetary_z,
-                array_agg(coalesce(moved.customers, 0) order by clusters.cluster_id) as cluster_sizes,
-                array_agg(coalesce(moved.customer_hashes, 0) order by clusters.cluster_id) as cluster_hashes
-            from generate_series(1, cardinality(previous.centroid_recency_z)) as clusters (cluster_id)
-            left join (
-                select
-                    assigned.cluster_id,
-                    avg(assigned.recency_z) as recency_z,
-                    avg(assigned.frequency_z) as frequency_z,
-                    avg(assigned.monetary_z) as monetary_z,
-                    count(*) as customers,
-                    bit_xor(assigned.customer_hash) as customer_hashes
-                from (
-                    {{ kmeans_nearest(
-                        ['recency_z', 'frequency_z', 'monetary_z', 'hashtextextended(customer_id, 0) as customer_hash'],
-                        features ~ ' as points where points.source_system = previous.source_system',
-                        'previous',
-                        k_max
-                    ) }}
-                ) as assigned
-                group by assigned.cluster_id
-            ) as moved
-                on clusters.cluster_id = moved.cluster_id
-        ) as step
-        where not previous.is_converged and previous.iteration < {{ max_iterations }}
-    )
+                assigned.cluster_id,
+                avg(assigned.recency_z) as recency_z,
+                avg(assigned.frequency_z) as frequency_z,
+                avg(assigned.monetary_z) as monetary_z,
+                count(*) as customers,
+                bit_xor(assigned.customer_hash) as customer_hashes
+            from (
+                {{ kmeans_nearest(
+                    ['recency_z', 'frequency_z', 'monetary_z', 'hashtextextended(customer_id, 0) as customer_hash'],
+                    features ~ ' as points where points.source_system = previous.source_system',
+                    'previous',
+                    k_max
+                ) }}
+            ) as assigned
+            group by assigned.cluster_id
+        ) as moved
+            on clusters.cluster_id = moved.cluster_id
+    ) as step
+    where not previous.is_converged and previous.iteration < {{ max_iterations }}
+)
 {% endmacro %}

@@ -184,7 +184,7 @@ silhouettes as (
         {{ k_min }} + run_position - 1 as k,
         count(*) as sample_customers,
         case
-            when count(distinct own_cluster_id) between 2 and count(*) - 1
+            when count(distinct own_cluster_id) >= 2 and count(distinct own_cluster_id) < count(*)
                 then avg(
                     case
                         when own_distance is null then 0
@@ -204,10 +204,10 @@ silhouettes as (
 curve as (
     select
         within_clusters.*,
-        first_value(within_cluster_sum_of_squares) over source_curve as first_wss,
-        last_value(within_cluster_sum_of_squares) over source_curve as last_wss,
-        max(within_cluster_sum_of_squares) over source_curve
-        - min(within_cluster_sum_of_squares) over source_curve as wss_range
+        first_value(within_clusters.within_cluster_sum_of_squares) over source_curve as first_wss,
+        last_value(within_clusters.within_cluster_sum_of_squares) over source_curve as last_wss,
+        max(within_clusters.within_cluster_sum_of_squares) over source_curve
+        - min(within_clusters.within_cluster_sum_of_squares) over source_curve as wss_range
     from within_clusters
     window source_curve as (
         partition by source_system order by k asc rows between unbounded preceding and unbounded following
