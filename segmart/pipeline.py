@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import subprocess
@@ -10,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from loaders import db
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
-from loaders.generate import generate_bank, generate_sales
 from loaders.load import LoadResult, load_files
-from loaders.settings import PROJECT_ROOT, SegmartError, bi_role
+from segmart import db
+from segmart.config import PROJECT_ROOT, SegmartError, bi_role
+from segmart.generate import generate_bank, generate_sales
 
 log = logging.getLogger("segmart")
 
@@ -79,11 +78,12 @@ def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
     return out
 
 
-def build(args: argparse.Namespace) -> int:
+def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool = False) -> int:
+    """The main job; its exit code (0 built, 1 built but some file failed to load)."""
     started = time.perf_counter()
     conn_info = db.resolve()
     sales, bank = inbox_files()
-    if args.sample or not (sales or bank):
+    if sample or not (sales or bank):
         log.info("no files in %s: using the bundled sample data (generated once into %s)", INBOX_DIR, SAMPLE_DIR)
         sales, bank = sample_files()
     pg = db.connect(conn_info)
@@ -96,13 +96,13 @@ def build(args: argparse.Namespace) -> int:
     finally:
         pg.close()
     failed = [r for r in results if r.status == "failed"]
-    if failed and not args.keep_going:
+    if failed and not keep_going:
         raise SegmartError(
             f"{len(failed)} file(s) could not be loaded (see above); nothing was built. Fix or remove them, "
             "or pass --keep-going to build from what landed."
         )
     dbt_args = ["build"]
-    if args.full_refresh:
+    if full_refresh:
         dbt_args.append("--full-refresh")
     if run_dbt(dbt_args) != 0:
         raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
@@ -131,14 +131,3 @@ def build(args: argparse.Namespace) -> int:
         bi_role(),
     )
     return 1 if failed else 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "build",
-        help="the main job: start the database, load data/inbox (or the sample data), dbt build, report",
-    )
-    parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
-    parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
-    parser.set_defaults(func=build)
