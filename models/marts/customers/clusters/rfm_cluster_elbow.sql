@@ -78,6 +78,14 @@ silhouette_sample as (
     where sample_id <= {{ var('kmeans_silhouette_sample_size') | int }}
 ),
 
+sample_sizes as (
+    select
+        source_system,
+        count(*) as sample_customers
+    from silhouette_sample
+    group by source_system
+),
+
 -- each sample customer's clusters in all the runs (array by k); customers
 -- with the same clusters in every run share a label set
 sample_labels as (
@@ -254,7 +262,7 @@ final as (
         final_centroids.is_converged,
         cast(knee.within_cluster_sum_of_squares as numeric(24, 6)) as within_cluster_sum_of_squares,
         cast(silhouettes.silhouette as numeric(18, 6)) as silhouette,
-        cast(silhouettes.sample_customers as integer) as silhouette_sample_size,
+        cast(sample_sizes.sample_customers as integer) as silhouette_sample_size,
         cast(knee.knee_distance as numeric(18, 6)) as knee_distance,
         cast(elbow.elbow_k as integer) as elbow_k,
         coalesce(knee.k = elbow.elbow_k, false) as is_elbow_k
@@ -269,6 +277,8 @@ final as (
         on
             knee.source_system = silhouettes.source_system
             and knee.k = silhouettes.k
+    inner join sample_sizes
+        on knee.source_system = sample_sizes.source_system
     left join elbow
         on knee.source_system = elbow.source_system
 )
