@@ -17,8 +17,10 @@ then measures in the same run and on the same machine:
   ``n_init=1``, ``tol=0``) for kmeans_k and every k of the elbow, the
   silhouette on the same sample size, and the per-cluster summary.
 
-Prints medians over ``--repeats`` runs, the ratio dbt / scikit-learn, and
-checks that both found the same within-cluster sum of squares for every k.
+dbt and scikit-learn runs alternate. Prints medians over ``--repeats`` runs,
+the ratio dbt / scikit-learn, and the within-cluster sum of squares both found
+for every k. scikit-learn uses every core (OpenMP); PostgreSQL runs the
+recursive query on one.
 Uses its own database (``SEGMART_BENCH_CLUSTERS_DBNAME``, default
 ``segmart_bench_clusters``) and a temporary dbt target directory.
 """
@@ -130,14 +132,11 @@ def write_customers(pg, rfm: np.ndarray, seed: int) -> None:
         )
     buffer.seek(0)
     with pg.cursor() as cur:
-        cur.copy_from(
+        cur.copy_expert(
+            "copy data_mart.customer_rfm (source_system, customer_id, currency_code, as_of_date, recency_days, "
+            "frequency, monetary, rfm_segment) from stdin",
             buffer,
-            "data_mart.customer_rfm",
-            columns=(
-                "source_system", "customer_id", "currency_code", "as_of_date", "recency_days", "frequency",
-                "monetary", "rfm_segment",
-            ),
-        )  # fmt: skip
+        )
         cur.execute(
             "update data_mart.customer_rfm set last_purchase_date = as_of_date - recency_days, "
             "first_purchase_date = as_of_date - recency_days"
@@ -227,7 +226,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-clusters-") as scratch_dir:
         scratch = Path(scratch_dir)
         dbt(scratch, "seed", "--select", "rfm_cluster_labels")
-        dbt_walls, dbt_models = [], []
+        dbt_walls, dbt_models, sklearn_times = [], [], []
+        # dbt and scikit-learn alternate, so that both see the same machine load
         for repeat in range(args.repeats):
             wall = dbt(scratch, "run", "--select", *CLUSTER_MODELS)
             times = model_times(scratch)
@@ -239,6 +239,12 @@ def main() -> None:
                 wall,
                 ", ".join(f"{name} {seconds:.1f}s" for name, seconds in sorted(times.items())),
             )
+            started = time.perf_counter()
+            inertias = sklearn_pipeline(ids, rfm.copy(), config)
+            sklearn_times.append(time.perf_counter() - started)
+            log.info(
+                "scikit-learn run %d: %.1fs (load average %.1f)", repeat + 1, sklearn_times[-1], os.getloadavg()[0]
+            )
         with pg.cursor() as cur:
             cur.execute(
                 "select k, within_cluster_sum_of_squares, iterations, is_converged, elbow_k "
@@ -246,13 +252,6 @@ def main() -> None:
             )
             elbow = cur.fetchall()
         pg.commit()
-
-    sklearn_times = []
-    for repeat in range(args.repeats):
-        started = time.perf_counter()
-        inertias = sklearn_pipeline(ids, rfm.copy(), config)
-        sklearn_times.append(time.perf_counter() - started)
-        log.info("scikit-learn run %d: %.1fs", repeat + 1, sklearn_times[-1])
 
     for k, wss, iterations, is_converged, _ in elbow:
         relative = abs(float(wss) - inertias[k]) / inertias[k]

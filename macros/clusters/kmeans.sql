@@ -77,11 +77,13 @@
 
 {#-
     Every point of points_from (a FROM clause whose rows have recency_z,
-    frequency_z and monetary_z, plus the centroid arrays of `centroids`) with
+    frequency_z and monetary_z, plus the centroids of `centroids` as scalar
+    columns, see kmeans_centroid_columns) with
     its nearest cluster: columns `columns` (expressions, `x as name` or
     `alias.name`), squared_distance, cluster_id.
-    The distances are computed once per point (offset 0 keeps the planner
-    from inlining them into the comparisons); clusters beyond a run's k have
+    The distances and their minimum are computed once per point (offset 0
+    keeps the planner from inlining them into the comparisons); clusters
+    beyond a run's k have
     null centroids, hence null distances, which least() ignores.
 -#}
 {% macro kmeans_nearest(columns, points_from, centroids, k_max) %}
@@ -96,7 +98,7 @@
         {% for column in columns %}{{ column }}, {% endfor %}
     {%- endset -%}
     {%- set nearest_cluster -%}
-        {% for j in clusters %} when distance_{{ j }} = least({{ distances }}) then {{ j }}{% endfor %}
+        {% for j in clusters %} when distance_{{ j }} = squared_distance then {{ j }}{% endfor %}
     {%- endset -%}
     {%- set distance_columns -%}
         {% for j in clusters -%}
@@ -105,47 +107,100 @@
     {%- endset %}
     select
         {{ outer_columns }}
-        least({{ distances }}) as squared_distance,
+        squared_distance,
         case {{ nearest_cluster }} end as cluster_id
     from (
         select
-            {{ inner_columns }}{{ distance_columns }}
-        from {{ points_from }}
+            *,
+            least({{ distances }}) as squared_distance
+        from (
+            select
+                {{ inner_columns }}{{ distance_columns }}
+            from {{ points_from }}
+            offset 0
+        ) as distances
         offset 0
-    ) as distances
+    ) as nearest
 {% endmacro %}
+
+
+{#-
+    The centroids of the arrays of `arrays` (centroid_recency_z[j], ...) as
+    scalar columns centroid_recency_z_1, ..., centroid_monetary_z_<k_max>
+    (null beyond the run's k): the recursion carries both, so a step reads
+    plain values instead of subscripting arrays for every customer.
+-#}
+{% macro kmeans_centroid_columns(arrays, k_max) -%}
+    {%- for j in range(1, ([k_max | int, 1] | max) + 1) -%}
+        {%- for feature in ['recency_z', 'frequency_z', 'monetary_z'] -%}
+            {{ arrays }}.centroid_{{ feature }}[{{ j }}] as centroid_{{ feature }}_{{ j }}
+            {%- if not loop.last %}, {% endif -%}
+        {%- endfor -%}
+        {%- if not loop.last %}, {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The names of those columns, for selecting them again. -#}
+{% macro kmeans_centroid_names(k_max) -%}
+    {%- for j in range(1, ([k_max | int, 1] | max) + 1) -%}
+        centroid_recency_z_{{ j }}, centroid_frequency_z_{{ j }}, centroid_monetary_z_{{ j }}
+        {%- if not loop.last %}, {% endif -%}
+    {%- endfor -%}
+{%- endmacro %}
 
 
 {#- Squared Euclidean distance from the row's features to centroid j of `centroids`. -#}
 {% macro kmeans_squared_distance(centroids, j) -%}
     {%- for feature in ['recency_z', 'frequency_z', 'monetary_z'] -%}
-        ({{ feature }} - {{ centroids }}.centroid_{{ feature }}[{{ j }}]) * ({{ feature }} - {{ centroids }}.centroid_{{ feature }}[{{ j }}])
+        ({{ feature }} - {{ centroids }}.centroid_{{ feature }}_{{ j }}) * ({{ feature }} - {{ centroids }}.centroid_{{ feature }}_{{ j }})
         {%- if not loop.last %} + {% endif -%}
     {%- endfor -%}
 {%- endmacro %}
 
 
 {#-
-    The recursive CTE `name` (the model's WITH must be `with recursive`):
+    The CTEs `name`_points (the features the steps read: narrow, with each
+    customer's hash computed once) and the recursive `name` (the model's
+    WITH must be `with recursive`):
     one row per (source_system, k, iteration) with the centroids after that
     many Lloyd steps (iteration 0 = the initial centroids), the cluster sizes
     and hashes of the step's assignment, and is_converged = the step changed
     no assignment.
 -#}
 {% macro kmeans_lloyd(name, features, initial, k_max, max_iterations) %}
-{{ name }} as (
+{{ name }}_points as materialized (
     select
         source_system,
-        k,
+        hashtextextended(customer_id, 0) as customer_hash,
+        recency_z,
+        frequency_z,
+        monetary_z
+    from {{ features }}
+),
+
+{{ name }} as (
+    select
+        initial_arrays.source_system,
+        initial_arrays.k,
         0 as iteration,
-        array_agg(recency_z order by cluster_id) as centroid_recency_z,
-        array_agg(frequency_z order by cluster_id) as centroid_frequency_z,
-        array_agg(monetary_z order by cluster_id) as centroid_monetary_z,
+        initial_arrays.centroid_recency_z,
+        initial_arrays.centroid_frequency_z,
+        initial_arrays.centroid_monetary_z,
+        {{ kmeans_centroid_columns('initial_arrays', k_max) }},
         cast(null as bigint []) as cluster_sizes,
         cast(null as bigint []) as cluster_hashes,
         false as is_converged
-    from {{ initial }}
-    group by source_system, k
+    from (
+        select
+            source_system,
+            k,
+            array_agg(recency_z order by cluster_id) as centroid_recency_z,
+            array_agg(frequency_z order by cluster_id) as centroid_frequency_z,
+            array_agg(monetary_z order by cluster_id) as centroid_monetary_z
+        from {{ initial }}
+        group by source_system, k
+    ) as initial_arrays
 
     union all
 
@@ -156,6 +211,7 @@
         step.centroid_recency_z,
         step.centroid_frequency_z,
         step.centroid_monetary_z,
+        {{ kmeans_centroid_columns('step', k_max) }},
         step.cluster_sizes,
         step.cluster_hashes,
         coalesce(
@@ -184,15 +240,15 @@
         left join (
             select
                 assigned.cluster_id,
-                avg(assigned.recency_z) as recency_z,
-                avg(assigned.frequency_z) as frequency_z,
-                avg(assigned.monetary_z) as monetary_z,
+                sum(assigned.recency_z) / count(*) as recency_z,
+                sum(assigned.frequency_z) / count(*) as frequency_z,
+                sum(assigned.monetary_z) / count(*) as monetary_z,
                 count(*) as customers,
                 bit_xor(assigned.customer_hash) as customer_hashes
             from (
                 {{ kmeans_nearest(
-                    ['recency_z', 'frequency_z', 'monetary_z', 'hashtextextended(customer_id, 0) as customer_hash'],
-                    features ~ ' as points where points.source_system = previous.source_system',
+                    ['points.recency_z', 'points.frequency_z', 'points.monetary_z', 'points.customer_hash'],
+                    name ~ '_points as points where points.source_system = previous.source_system',
                     'previous',
                     k_max
                 ) }}

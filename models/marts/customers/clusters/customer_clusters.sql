@@ -22,9 +22,7 @@ final_centroids as (
         k,
         iteration as iterations,
         is_converged,
-        centroid_recency_z,
-        centroid_frequency_z,
-        centroid_monetary_z
+        {{ kmeans_centroid_names(k) }}
     from lloyd_steps
     order by source_system asc, iteration desc
 ),

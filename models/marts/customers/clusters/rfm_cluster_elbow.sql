@@ -24,9 +24,7 @@ final_centroids as (
         k,
         iteration as iterations,
         is_converged,
-        centroid_recency_z,
-        centroid_frequency_z,
-        centroid_monetary_z
+        {{ kmeans_centroid_names(k_max) }}
     from lloyd_steps
     order by source_system asc, k asc, iteration desc
 ),
