@@ -259,12 +259,11 @@ def test_elbow_matches_sklearn(built: Built) -> None:
         inertias.append(model.inertia_)
         expected_silhouette = silhouette_score(customers.features[sample], model.labels_[sample])
         log.info(
-            "k=%d: WSS SQL %s vs scikit-learn %.6f (%s vs %s), silhouette %s vs %.6f, iterations %d vs %d",
+            "k=%d: WSS SQL %s vs scikit-learn %.9f (relative diff %.1e), silhouette %s vs %.6f, iterations %d vs %d",
             k,
             wss,
             model.inertia_,
-            f"{float(wss):.6g}",
-            f"{model.inertia_:.6g}",
+            abs(float(wss) - model.inertia_) / model.inertia_,
             silhouette,
             expected_silhouette,
             iterations,
