@@ -79,6 +79,18 @@ def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
     return out
 
 
+def _write_report(pg, args: argparse.Namespace) -> list[Path]:
+    """The manager report after a successful build (segmart.report; --no-report skips it)."""
+    import psycopg2
+
+    from segmart.report.cli import ReportSettingsError, report_settings, run_report
+
+    try:
+        return run_report(pg, report_settings(args))
+    except (ReportSettingsError, OSError, psycopg2.Error) as exc:
+        raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
+
+
 def build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     conn_info = db.resolve()
@@ -109,6 +121,7 @@ def build(args: argparse.Namespace) -> int:
     pg = db.connect(conn_info)
     try:
         counts = _mart_counts(pg)
+        report_files = [] if args.no_report else _write_report(pg, args)
     finally:
         pg.close()
     lines = [
@@ -119,7 +132,7 @@ def build(args: argparse.Namespace) -> int:
     log.info(
         '\nBuilt in %.0fs on the %s:\n%s\n\nConnect: %s\n  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
         "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
-        "  dbt by hand: source .venv/bin/activate && dbt build",
+        "  dbt by hand: source .venv/bin/activate && dbt build%s",
         time.perf_counter() - started,
         where,
         "\n".join(lines),
@@ -129,6 +142,7 @@ def build(args: argparse.Namespace) -> int:
         conn_info.port,
         conn_info.dbname,
         bi_role(),
+        "".join(f"\n  report: {p}" for p in report_files if p.suffix == ".html"),
     )
     return 1 if failed else 0
 
@@ -141,4 +155,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
+    parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
+    from segmart.report.cli import add_report_options
+
+    add_report_options(parser)
     parser.set_defaults(func=build)

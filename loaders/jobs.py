@@ -69,8 +69,10 @@ def _add_load_parser(sub: argparse._SubParsersAction, name: str, formats: tuple[
 def register(sub: argparse._SubParsersAction) -> None:
     from loaders import build
     from loaders.generate import cli as generate_cli
+    from segmart import report
 
     generate_cli.register(sub)
     build.register(sub)
+    report.register(sub)
     _add_load_parser(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
     _add_load_parser(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
