@@ -81,8 +81,14 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="segmart-chromium-")
         self.port = _free_port()
         self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
-             f"--window-size={width},{height}", "about:blank"],
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -139,8 +145,16 @@ class Browser:
         """Load a local file with the network emulated offline; run `probe` (JS) once it has loaded."""
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable")
-        self.send("Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1)
-        self.send("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1, mobile=False)
+        self.send(
+            "Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1
+        )
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=self.height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         self.events.clear()
         self.send("Page.navigate", url=path.resolve().as_uri())
         self.wait_for("Page.loadEventFired", timeout=120)
@@ -151,15 +165,21 @@ class Browser:
         for event in self.events:
             method, params = event.get("method"), event.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                out.console_errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                out.console_errors.append(
+                    " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                )
             elif method == "Runtime.exceptionThrown":
                 out.exceptions.append(json.dumps(params.get("exceptionDetails", {}))[:500])
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                 out.console_errors.append(params["entry"].get("text", ""))
             elif method == "Network.requestWillBeSent":
                 out.requests.append(params["request"]["url"])
-        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": self.width, "height": min(self.page_height(), 6000), "scale": 1})
+        shot = self.send(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": self.width, "height": min(self.page_height(), 6000), "scale": 1},
+        )
         out.screenshot = base64.b64decode(shot["data"])
         return out
 

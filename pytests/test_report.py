@@ -191,7 +191,11 @@ def test_numbers_shown_equal_the_marts(pages: dict[str, PageResult], pg) -> None
             assert parse_number(tiles["aov"]) == round(complete[3], 2)
             assert abs(parse_number(tiles["repeat_purchase_rate"]) - complete[4]) <= Decimal("0.0005")
             counted = dict(
-                rows(pg, "select rfm_segment, count(*) from data_mart.customer_rfm where source_system = %s group by 1", (sid,))
+                rows(
+                    pg,
+                    "select rfm_segment, count(*) from data_mart.customer_rfm where source_system = %s group by 1",
+                    (sid,),
+                )
             )
             shown = {seg: int(parse_number(v)) for seg, v in numbers["segments"][sid].items()}
             assert shown == {seg: counted.get(seg, 0) for seg in shown} and len(shown) == 11
@@ -216,17 +220,25 @@ def test_numbers_shown_equal_the_marts(pages: dict[str, PageResult], pg) -> None
                     empty += 1
             assert empty > 0, "the partial as-of month must show as empty cells"
         bank = {code: int(parse_number(v)) for code, v in numbers["bank"].items()}
-        assert bank == dict(rows(pg, "select client_segment_code, count(*) from data_mart.client_segments group by 1")) | {
-            code: 0 for code in bank if code not in dict(rows(pg, "select client_segment_code, 1 from data_mart.client_segments"))
+        assert bank == dict(
+            rows(pg, "select client_segment_code, count(*) from data_mart.client_segments group by 1")
+        ) | {
+            code: 0
+            for code in bank
+            if code not in dict(rows(pg, "select client_segment_code, 1 from data_mart.client_segments"))
         }
 
 
 @pytest.mark.slow
 def test_partial_current_month_is_left_out_of_the_key_figures(full: dict, pg) -> None:
-    partial = scalar(pg, "select max(month_start) from data_mart.monthly_kpis where source_system = 'uci' and not is_complete_month")
+    partial = scalar(
+        pg, "select max(month_start) from data_mart.monthly_kpis where source_system = 'uci' and not is_complete_month"
+    )
     assert partial is not None, "the fixture data must end in the middle of a month"
     html = html_of(full["en"]).read_text(encoding="utf-8")
-    last_complete = scalar(pg, "select max(month_start) from data_mart.monthly_kpis where source_system = 'uci' and is_complete_month")
+    last_complete = scalar(
+        pg, "select max(month_start) from data_mart.monthly_kpis where source_system = 'uci' and is_complete_month"
+    )
     assert f"{Lang('en').long_month(partial)} is incomplete" in html
     assert f"{Lang('en').long_month(last_complete)} (last complete month)" in html
 
@@ -237,9 +249,17 @@ def test_segment_xlsx_has_a_sheet_per_segment_with_typed_cells(full: dict, pg) -
         for sid in ("uci", "onec"):
             (path,) = [p for p in full[lang] if p.name.startswith(f"segments_{sid}_") and p.suffix == ".xlsx"]
             book = openpyxl.load_workbook(path)
-            segments = rows(pg, f"select rfm_segment, segment_name_{lang} from data_mart.rfm_segments order by segment_order")
+            segments = rows(
+                pg, f"select rfm_segment, segment_name_{lang} from data_mart.rfm_segments order by segment_order"
+            )
             assert book.sheetnames == [name for _, name in segments]
-            counts = dict(rows(pg, "select rfm_segment, count(*) from data_mart.customer_rfm where source_system = %s group by 1", (sid,)))
+            counts = dict(
+                rows(
+                    pg,
+                    "select rfm_segment, count(*) from data_mart.customer_rfm where source_system = %s group by 1",
+                    (sid,),
+                )
+            )
             money = "£" if sid == "uci" else "₽"
             for code, name in segments:
                 sheet = book[name]
@@ -279,13 +299,17 @@ def test_csv_round_trips_with_pandas_in_both_delimiter_modes(full: dict, pg) -> 
         (path,) = [p for p in full[lang] if p.name.startswith("segments_uci_") and p.suffix == ".csv"]
         assert path.read_bytes().startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM"
         frame = pd.read_csv(path, sep=delimiter, decimal=decimal, encoding="utf-8-sig", dtype={0: str, 1: str})
-        expected = rows(pg, "select count(*), sum(round(monetary, 2)) from data_mart.customer_rfm where source_system = 'uci'")[0]
+        expected = rows(
+            pg, "select count(*), sum(round(monetary, 2)) from data_mart.customer_rfm where source_system = 'uci'"
+        )[0]
         assert len(frame) == expected[0]
         money = frame.iloc[:, 4]
         assert money.dtype.kind == "f"
         assert Decimal(str(round(money.sum(), 2))) == expected[1]
         dates = pd.to_datetime(frame.iloc[:, 10], format="%Y-%m-%d")
-        assert dates.max().date() == scalar(pg, "select max(last_purchase_date) from data_mart.customer_rfm where source_system = 'uci'")
+        assert dates.max().date() == scalar(
+            pg, "select max(last_purchase_date) from data_mart.customer_rfm where source_system = 'uci'"
+        )
 
 
 @pytest.mark.slow
@@ -298,7 +322,7 @@ def test_a_killed_report_run_leaves_no_partial_file_under_the_final_name(full: d
             select source_system, customer_id || '-' || g, currency_code, as_of_date, first_purchase_date,
                 last_purchase_date, recency_days, frequency, monetary, return_count, return_amount,
                 r_score, f_score, m_score, rfm_score, rfm_segment
-            from data_mart.customer_rfm cross join generate_series(1, 1000) as g
+            from data_mart.customer_rfm cross join generate_series(1, 200) as g
             where source_system = 'uci'
             """
         )
@@ -316,7 +340,9 @@ def test_a_killed_report_run_leaves_no_partial_file_under_the_final_name(full: d
     while time.monotonic() < deadline and process.poll() is None and not temps:
         temps = list(out.glob(f"{TEMP_PREFIX}*")) if out.is_dir() else []
         time.sleep(0.005)
-    assert temps, f"the run ended before it wrote anything: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+    assert temps, (
+        f"the run ended before it wrote anything: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
+    )
     process.send_signal(signal.SIGKILL)
     process.wait()
     finals = [p for p in out.iterdir() if OUTPUT_NAME.match(p.name)]
@@ -352,7 +378,13 @@ def test_empty_database_says_what_is_missing(clean_pg, tmp_path: Path) -> None:
 def test_sales_only_then_marts_from_an_older_build(clean_pg, dbt_dir: Path, tmp_path: Path) -> None:
     load_and_build(dbt_dir, tmp_path, sales=True, bank=False)
     files = write_reports(clean_pg, tmp_path / "out", "en", keep=3, csv_delimiter=";")
-    assert sorted(p.name.split("_2")[0] for p in files) == ["segmart_report", "segments_onec", "segments_onec", "segments_uci", "segments_uci"]
+    assert sorted(p.name.split("_2")[0] for p in files) == [
+        "segmart_report",
+        "segments_onec",
+        "segments_onec",
+        "segments_uci",
+        "segments_uci",
+    ]
     page = open_page(html_of(files), "report_sales_only")
     assert_page_clean(page)
     assert "No bank data" in page.values["text"]

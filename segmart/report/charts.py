@@ -16,7 +16,19 @@ import plotly.graph_objects as go
 from segmart.report.data import Row
 from segmart.report.i18n import Lang
 
-PALETTE = ["#1f5f8b", "#e07b39", "#3a9d5d", "#c0392b", "#8e6bb8", "#8c6d31", "#d35fb7", "#7f8c8d", "#b5bd35", "#17a2b8", "#34495e"]
+PALETTE = [
+    "#1f5f8b",
+    "#e07b39",
+    "#3a9d5d",
+    "#c0392b",
+    "#8e6bb8",
+    "#8c6d31",
+    "#d35fb7",
+    "#7f8c8d",
+    "#b5bd35",
+    "#17a2b8",
+    "#34495e",
+]
 STATE_COLOURS = {"new": "#3a9d5d", "active": "#1f5f8b", "returning": "#e07b39", "inactive": "#bdc3c7"}
 CLASS_COLOURS = {"A": "#1f5f8b", "B": "#e07b39", "C": "#bdc3c7"}
 PARETO_POINTS = 800
@@ -263,8 +275,12 @@ class Charts:
             if not ranks:
                 continue
             edge = max(ranks) + 0.5
-            fig.add_shape(type="line", x0=edge, x1=edge, y0=0, y1=1, yref="paper", line={"dash": "dash", "color": "#555"})
-            fig.add_annotation(x=edge, y=1, yref="paper", text=t.t("boundary", cls=cls), showarrow=False, xanchor="left", yanchor="top")
+            fig.add_shape(
+                type="line", x0=edge, x1=edge, y0=0, y1=1, yref="paper", line={"dash": "dash", "color": "#555"}
+            )
+            fig.add_annotation(
+                x=edge, y=1, yref="paper", text=t.t("boundary", cls=cls), showarrow=False, xanchor="left", yanchor="top"
+            )
         fig.update_layout(
             xaxis={"title": {"text": t.t("rank")}},
             yaxis={"title": {"text": t.t("share")}, "tickformat": ".0%"},
@@ -304,7 +320,9 @@ class Charts:
                 marker_color=PALETTE[0],
             )
         )
-        fig.update_layout(yaxis={"autorange": "reversed", "type": "category"}, xaxis={"title": {"text": t.t("clients")}})
+        fig.update_layout(
+            yaxis={"autorange": "reversed", "type": "category"}, xaxis={"title": {"text": t.t("clients")}}
+        )
         return self.render(fig, name, height=max(240, 30 * len(rows) + 80))
 
     def income(self, name: str, rows: list[Row]) -> str:

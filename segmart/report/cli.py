@@ -86,8 +86,12 @@ def _positive(text: str) -> int:
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=LANGS, help="report language (default: SEGMART_REPORT_LANG or en)")
     parser.add_argument("--out", metavar="DIR", help="output folder (default: SEGMART_REPORT_DIR or reports/)")
-    parser.add_argument("--keep", type=_positive, help="keep the newest N reports of each kind (default: SEGMART_REPORT_KEEP or 7)")
-    parser.add_argument("--csv-delimiter", choices=DELIMITERS, help="CSV delimiter (default: ';', what Russian Excel expects)")
+    parser.add_argument(
+        "--keep", type=_positive, help="keep the newest N reports of each kind (default: SEGMART_REPORT_KEEP or 7)"
+    )
+    parser.add_argument(
+        "--csv-delimiter", choices=DELIMITERS, help="CSV delimiter (default: ';', what Russian Excel expects)"
+    )
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -64,7 +64,14 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "repeat_purchase_rate",
         "return_purchase_rate",
     ),
-    "rfm_segment_summary": ("source_system", "rfm_segment", "customers", "share_of_customers", "revenue", "share_of_revenue"),
+    "rfm_segment_summary": (
+        "source_system",
+        "rfm_segment",
+        "customers",
+        "share_of_customers",
+        "revenue",
+        "share_of_revenue",
+    ),
     "segment_transition_matrix": (
         "source_system",
         "from_as_of_date",
@@ -85,7 +92,15 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "retention_rate",
     ),
     "lifecycle_summary": ("source_system", "month_start", "lifecycle_state", "lifecycle_state_order", "customers"),
-    "abc_countries": ("source_system", "country", "revenue", "revenue_share", "cumulative_share", "revenue_rank", "abc_class"),
+    "abc_countries": (
+        "source_system",
+        "country",
+        "revenue",
+        "revenue_share",
+        "cumulative_share",
+        "revenue_rank",
+        "abc_class",
+    ),
     "abc_products": (
         "source_system",
         "product_id",
@@ -96,9 +111,25 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "revenue_rank",
         "abc_class",
     ),
-    "order_anomalies": ("source_system", "order_id", "customer_id", "order_date", "net_amount", "window_mean", "z_score", "is_anomaly"),
+    "order_anomalies": (
+        "source_system",
+        "order_id",
+        "customer_id",
+        "order_date",
+        "net_amount",
+        "window_mean",
+        "z_score",
+        "is_anomaly",
+    ),
     "daily_revenue_anomalies": ("source_system", "order_date", "revenue", "window_mean", "z_score", "is_anomaly"),
-    "bank_segments": ("segment_code", "segment_name", "segment_name_en", "segment_order", "marketing_action", "marketing_action_en"),
+    "bank_segments": (
+        "segment_code",
+        "segment_name",
+        "segment_name_en",
+        "segment_order",
+        "marketing_action",
+        "marketing_action_en",
+    ),
     "bank_products": ("product_code", "product_name", "product_name_en"),
     "client_segments": ("client_id", "client_segment_code", "as_of_date"),
     "product_popularity_by_segment": (
@@ -122,7 +153,15 @@ NEEDS: dict[str, tuple[str, ...]] = {
         "has_suggestion",
         "suggestion_reason_code",
     ),
-    "income_engagement": ("income_band_order", "income_band", "band_min_income", "band_max_income", "usage_count", "clients", "share_of_band_clients"),
+    "income_engagement": (
+        "income_band_order",
+        "income_band",
+        "band_min_income",
+        "band_max_income",
+        "usage_count",
+        "clients",
+        "share_of_band_clients",
+    ),
     "income_usage_correlation": ("clients_with_income", "pearson_correlation", "spearman_correlation"),
     "bank_reconciliation": ("entity", "row_count", "entity_staged_rows", "entity_accounted_rows"),
 }
@@ -263,10 +302,18 @@ def _sales_source(conn: psycopg2.extensions.connection, catalog: Catalog, source
     out = SalesSource(sid, source, source["currency_code"])
     p = (sid,)
     if "customer_rfm" in catalog.columns:
-        head = one(conn, "select max(as_of_date) as as_of_date, count(*) as customers from data_mart.customer_rfm where source_system = %s", p)
+        head = one(
+            conn,
+            "select max(as_of_date) as as_of_date, count(*) as customers from data_mart.customer_rfm where source_system = %s",
+            p,
+        )
         out.as_of_date, out.customers = head.get("as_of_date"), head.get("customers", 0)
     if "sales_lines" in catalog.columns:
-        span = one(conn, "select min(order_date) as first, max(order_date) as last from data_mart.sales_lines where source_system = %s", p)
+        span = one(
+            conn,
+            "select min(order_date) as first, max(order_date) as last from data_mart.sales_lines where source_system = %s",
+            p,
+        )
         out.first_date, out.last_date = span.get("first"), span.get("last")
 
     def rows(sql: str, params: tuple = p) -> Block:
@@ -571,7 +618,9 @@ def read_report_data(conn: psycopg2.extensions.connection, *, stale_days: int = 
 # --- the customer lists (streamed, any size) ---------------------------------------------------
 
 
-def previous_history_date(conn: psycopg2.extensions.connection, catalog: Catalog, source: str, as_of: dt.date) -> dt.date | None:
+def previous_history_date(
+    conn: psycopg2.extensions.connection, catalog: Catalog, source: str, as_of: dt.date
+) -> dt.date | None:
     """The newest monthly segment snapshot before the current as-of date ("segment last month")."""
     if "customer_segment_history" not in catalog.columns:
         return None

@@ -13,7 +13,9 @@ from pathlib import Path
 log = logging.getLogger("segmart.report")
 
 # the files this package writes: <family>_<YYYY-MM-DD>.<ext>
-OUTPUT_NAME = re.compile(r"^(?P<family>segmart_report|segments_[a-z0-9_]+|cross_sell)_(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>html|xlsx|csv)$")
+OUTPUT_NAME = re.compile(
+    r"^(?P<family>segmart_report|segments_[a-z0-9_]+|cross_sell)_(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>html|xlsx|csv)$"
+)
 TEMP_PREFIX = ".~segmart-"
 STALE_TEMP_SECONDS = 3600
 

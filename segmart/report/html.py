@@ -86,7 +86,13 @@ def kpi_tiles(lang: Lang, kpis: list[Row], currency: str) -> tuple[list[Tile], R
 def _abc_summary(lang: Lang, rows: list[Row]) -> str:
     count = {c: sum(1 for r in rows if r["abc_class"] == c) for c in "ABC"}
     a_share = sum((r["revenue_share"] for r in rows if r["abc_class"] == "A"), Decimal(0))
-    return lang.t("abc_note", a=lang.number(count["A"]), a_share=lang.percent(a_share), b=lang.number(count["B"]), c=lang.number(count["C"]))
+    return lang.t(
+        "abc_note",
+        a=lang.number(count["A"]),
+        a_share=lang.percent(a_share),
+        b=lang.number(count["B"]),
+        c=lang.number(count["C"]),
+    )
 
 
 def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportData) -> Row:
@@ -139,8 +145,12 @@ def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportDa
         for r in segments
     ]
     has_customers = any(r["customers"] for r in segments)
-    view["segments_customers"] = charts.segment_bars(f"seg-customers-{sid}", segments, names, cur, by="customers") if has_customers else None
-    view["segments_revenue"] = charts.segment_bars(f"seg-revenue-{sid}", segments, names, cur, by="revenue") if has_customers else None
+    view["segments_customers"] = (
+        charts.segment_bars(f"seg-customers-{sid}", segments, names, cur, by="customers") if has_customers else None
+    )
+    view["segments_revenue"] = (
+        charts.segment_bars(f"seg-revenue-{sid}", segments, names, cur, by="revenue") if has_customers else None
+    )
     transitions = _rows(b, "transitions")
     view["transitions"] = charts.transitions(f"transitions-{sid}", transitions, order, names) if transitions else None
     if transitions:
@@ -151,7 +161,9 @@ def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportDa
         )
     history = _rows(b, "history")
     view["history"] = (
-        charts.segments_over_time(f"history-{sid}", history, order, names) if len({r["as_of_date"] for r in history}) > 1 else None
+        charts.segments_over_time(f"history-{sid}", history, order, names)
+        if len({r["as_of_date"] for r in history}) > 1
+        else None
     )
     cohorts = _rows(b, "cohorts")
     view["cohorts"] = charts.cohorts(f"cohorts-{sid}", cohorts) if cohorts else None
@@ -259,15 +271,30 @@ def _bank_view(lang: Lang, charts: Charts, bank: Bank) -> Row:
 def _warnings(lang: Lang, data: ReportData, stale_days: int) -> list[str]:
     out = []
     if data.quarantine.get("rows"):
-        out.append(lang.t("warn_quarantine", rows=lang.number(data.quarantine["rows"]), files=lang.number(data.quarantine["files"])))
+        out.append(
+            lang.t(
+                "warn_quarantine",
+                rows=lang.number(data.quarantine["rows"]),
+                files=lang.number(data.quarantine["files"]),
+            )
+        )
     if data.failures:
         out.append(lang.t("warn_failures", files=lang.number(data.failures)))
     for row in data.stale:
-        out.append(lang.t("warn_stale", source=row["source_format"], days=row["days"], when=lang.timestamp(row["last_loaded_at"])))
+        out.append(
+            lang.t(
+                "warn_stale", source=row["source_format"], days=row["days"], when=lang.timestamp(row["last_loaded_at"])
+            )
+        )
     for row in data.reconciliation:
         if row["staged"] != row["accounted"]:
             out.append(
-                lang.t("warn_unreconciled", source=row["source"], staged=lang.number(row["staged"]), accounted=lang.number(row["accounted"]))
+                lang.t(
+                    "warn_unreconciled",
+                    source=row["source"],
+                    staged=lang.number(row["staged"]),
+                    accounted=lang.number(row["accounted"]),
+                )
             )
     return out
 

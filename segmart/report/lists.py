@@ -50,7 +50,11 @@ def sheet_title(name: str, used: set[str]) -> str:
 
 
 def segment_list(
-    conn: psycopg2.extensions.connection, catalog: data.Catalog, lang: Lang, source: data.SalesSource, segments: list[data.Row]
+    conn: psycopg2.extensions.connection,
+    catalog: data.Catalog,
+    lang: Lang,
+    source: data.SalesSource,
+    segments: list[data.Row],
 ) -> CustomerList:
     """customer_rfm of one source, one sheet per RFM segment (every segment, empty ones too)."""
     as_of = source.as_of_date
@@ -128,15 +132,18 @@ def cross_sell_list(conn: psycopg2.extensions.connection, lang: Lang, as_of: dt.
                 if reason_code
                 else None
             )
-            yield "clients", [
-                client_id,
-                client_name,
-                segment_ru if ru else segment_en,
-                usage_count,
-                product_ru if ru else product_en,
-                reason,
-                action_ru if ru else action_en,
-            ]
+            yield (
+                "clients",
+                [
+                    client_id,
+                    client_name,
+                    segment_ru if ru else segment_en,
+                    usage_count,
+                    product_ru if ru else product_en,
+                    reason,
+                    action_ru if ru else action_en,
+                ],
+            )
 
     return CustomerList(
         stem=f"cross_sell_{as_of.isoformat()}",

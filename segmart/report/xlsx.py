@@ -16,7 +16,9 @@ from segmart.report.lists import CustomerList, plain_number
 
 def write_xlsx(path: Path, listing: CustomerList, lang: Lang) -> int:
     """Write the list to `path`; returns the number of data rows written."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     try:
         header = book.add_format({"bold": True, "bg_color": "#DCE6F0", "bottom": 1, "text_wrap": True, "valign": "top"})
         formats = {
