@@ -3,8 +3,8 @@
 
     python run.py build     set up, start the database, load data, dbt build
     python run.py test      set up, then run the whole test suite
-    python run.py setup     only create/refresh .venv from requirements.txt
-    python run.py <cmd>     any `python -m loaders <cmd>` (db start|stop|status|url, sales, bank, ...)
+    python run.py setup     only create/refresh .venv (requirements.txt + this checkout, editable)
+    python run.py <cmd>     any `segmart <cmd>` (db start|stop|status|url, sales, bank, generate, ...)
 
 Only the standard library is used here, so this works on a fresh machine with
 Python 3.11+ (Linux, macOS or Windows). Set-up is idempotent: the virtualenv
@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
+PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".segmart-requirements.sha256"
 MIN_PYTHON = (3, 11)
 
@@ -67,20 +68,22 @@ def setup() -> None:
                 f"Could not create a virtualenv in {VENV} ({exc}). On Debian/Ubuntu install the "
                 "python3-venv package (`apt install python3-venv`) and run this again."
             )
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + PYPROJECT.read_bytes()).hexdigest()
     if not STAMP.is_file() or STAMP.read_text().strip() != digest:
-        say("installing requirements.txt into .venv (first run: a few minutes)")
+        say("installing requirements.txt and this checkout into .venv (first run: a few minutes)")
         STAMP.unlink(missing_ok=True)
-        result = subprocess.run(
-            [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(REQUIREMENTS)]
-        )
-        if result.returncode != 0:
+        pip = [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        if subprocess.run([*pip, "-r", str(REQUIREMENTS)]).returncode != 0:
             fail("pip could not install requirements.txt (see its message above); nothing else was changed.")
+        # editable: the `segmart` command runs this checkout's code, edits apply at once
+        if subprocess.run([*pip, "--no-deps", "-e", str(ROOT)]).returncode != 0:
+            fail("pip could not install this checkout in editable mode (see its message above).")
         STAMP.write_text(digest + "\n")
-    # Make `import loaders` work from anywhere in the venv and load .env / the
-    # embedded server's settings at start-up, so a hand-typed `dbt build` works.
+    # Load .env and the embedded server's settings at interpreter start-up, so a
+    # hand-typed `dbt build` reaches the same database as `segmart build`; the
+    # first line also puts the checkout on sys.path for `pytests` and `bench`.
     hook = site_packages() / "segmart.pth"
-    hook_text = f"{ROOT}\nimport loaders._envhook\n"
+    hook_text = f"{ROOT}\nimport segmart._envhook\n"
     if not hook.is_file() or hook.read_text() != hook_text:
         hook.write_text(hook_text)
     profiles = ROOT / "profiles.yml"
@@ -101,7 +104,7 @@ def main(argv: list[str]) -> int:
     if command == "test":
         args = [str(venv_python()), "-m", "pytest", *argv[1:]]
     else:
-        args = [str(venv_python()), "-m", "loaders", *argv]
+        args = [str(venv_python()), "-m", "segmart", *argv]
     return subprocess.run(args, cwd=ROOT).returncode
 
 

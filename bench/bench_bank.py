@@ -37,7 +37,7 @@ os.environ["SEGMART_PG_DBNAME"] = os.environ.get("SEGMART_BENCH_BANK_DBNAME", "s
 
 from psycopg2 import sql  # noqa: E402
 
-from loaders import db  # noqa: E402
+from segmart import db  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -147,7 +147,7 @@ def main() -> int:
         steps = [
             run_measured(
                 "generate",
-                [python, "-m", "loaders", "generate", "bank", *sizes_args, str(data)],
+                [python, "-m", "segmart", "generate", "bank", *sizes_args, str(data)],
                 work / "generate.log",
                 env,
                 rows=args.clients + args.usages,
@@ -157,7 +157,7 @@ def main() -> int:
         steps.append(
             run_measured(
                 "load",
-                [python, "-m", "loaders", "bank", str(data / "clients.csv"), str(data / "product_usage.csv")],
+                [python, "-m", "segmart", "bank", str(data / "clients.csv"), str(data / "product_usage.csv")],
                 work / "load.log",
                 env,
                 rows=args.clients + args.usages,

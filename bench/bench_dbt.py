@@ -52,8 +52,8 @@ os.environ["SEGMART_PG_DBNAME"] = os.environ.get("SEGMART_BENCH_DBT_DBNAME", "se
 
 from psycopg2 import sql  # noqa: E402
 
-from loaders import db  # noqa: E402
-from loaders.generate import generate_sales  # noqa: E402
+from segmart import db  # noqa: E402
+from segmart.generate import generate_sales  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -123,7 +123,7 @@ class Runner:
         return json.loads((self.scratch / "target" / "run_results.json").read_text())["results"]
 
     def load(self, path: Path) -> float:
-        seconds, _, _ = self.run([sys.executable, "-m", "loaders", "sales", str(path)])
+        seconds, _, _ = self.run([sys.executable, "-m", "segmart", "sales", str(path)])
         log.info("  loaded %s in %.1fs", path.name, seconds)
         return seconds
 

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["SEGMART_PG_DBNAME"] = os.environ.get("SEGMART_BENCH_DBNAME", "segmart_bench")
 
-from loaders import db  # noqa: E402
-from loaders.generate import generate_sales  # noqa: E402
+from segmart import db  # noqa: E402
+from segmart.generate import generate_sales  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -69,7 +69,7 @@ def loader_run(pg, path: Path, extra: list[str]) -> tuple[float, float]:
     pg.commit()
     started = time.perf_counter()
     result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "loaders", "sales", *extra, str(path)],
+        ["/usr/bin/time", "-f", "%M", sys.executable, "-m", "segmart", "sales", *extra, str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

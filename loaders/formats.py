@@ -36,13 +36,18 @@ WHOLE_NUMBER_LIMIT = 9_199_999_999_999_999_999
 FIRST_YEAR, END_YEAR = 1900, 2200
 
 
+def copy_escape(value: str) -> str:
+    """``value`` as a field of COPY's text format (backslash, tab and line breaks escaped)."""
+    if _NEEDS_ESCAPE_RE.search(value):
+        return value.translate(_ESCAPES)
+    return value
+
+
 def text(value: str) -> str:
     """Optional text, kept as written (dbt trims); empty becomes NULL."""
     if not value:
         return NULL
-    if _NEEDS_ESCAPE_RE.search(value):
-        return value.translate(_ESCAPES)
-    return value
+    return copy_escape(value)
 
 
 def required_text(value: str) -> str:

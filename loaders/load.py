@@ -35,7 +35,8 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2 import sql
 
-from loaders.formats import NULL, Field, Format, normalise_header
+from loaders.errors import LoaderError
+from loaders.formats import NULL, Field, Format, copy_escape, normalise_header
 from loaders.reader import (
     DAMAGED_GZIP,
     MAX_FIELD_CHARS,
@@ -49,7 +50,6 @@ from loaders.reader import (
     records,
     unreadable,
 )
-from loaders.settings import SegmartError
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class _Counts:
         self.rows_quarantined += 1
         kind = reason.split(":", 1)[0]
         self.reasons[kind] = self.reasons.get(kind, 0) + 1
-        values = (str(load_id), str(line_number), _escape(reason), _escape(printable_raw(raw.rstrip("\r\n"))))
+        values = (str(load_id), str(line_number), copy_escape(reason), copy_escape(printable_raw(raw.rstrip("\r\n"))))
         quarantine.write("\t".join(values) + "\n")
 
 
@@ -233,7 +233,7 @@ def _checked_copy(
     )
     stream.copy(cur, copy.as_string(cur.connection), size=1 << 16)
     if cur.rowcount != stream.counts.rows_loaded:
-        raise SegmartError(
+        raise LoaderError(
             f"{path}: the server copied {cur.rowcount} rows but the loader sent {stream.counts.rows_loaded}; "
             "the load was rolled back"
         )
@@ -444,10 +444,6 @@ def _fast_copy(
     return counts
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _copy_rows(
     cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, spool: IO[str], *, checked: bool
 ) -> tuple[_Counts, str]:
@@ -545,7 +541,7 @@ def load_file(
                     "copy staging.load_quarantine (load_id, line_number, reason, raw_line) from stdin", spool
                 )
                 if cur.rowcount != counts.rows_quarantined:
-                    raise SegmartError(f"{path}: quarantine count mismatch; the load was rolled back")
+                    raise LoaderError(f"{path}: quarantine count mismatch; the load was rolled back")
             cur.execute(
                 """
                 update staging.load_batches

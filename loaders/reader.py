@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from loaders.errors import LoaderError
 from loaders.formats import Format, describe_expected, normalise_header
-from loaders.settings import SegmartError
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t")
@@ -33,7 +33,7 @@ DAMAGED_GZIP = (EOFError, OSError, zlib.error)
 csv.field_size_limit(MAX_FIELD_CHARS)
 
 
-class FileProblem(SegmartError):
+class FileProblem(LoaderError):
     """A whole file cannot be used; nothing of it lands."""
 
     def __init__(self, path: Path, line: int | None, problem: str) -> None:
@@ -138,7 +138,7 @@ def detect_encoding(sample: bytes, forced: str | None) -> str:
         try:
             codecs.lookup(forced)
         except LookupError:
-            raise SegmartError(f"unknown encoding {forced!r}") from None
+            raise LoaderError(f"unknown encoding {forced!r}") from None
         return forced
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"

@@ -27,8 +27,8 @@ PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapsh
 os.environ["SEGMART_PG_DBNAME"] = TEST_DBNAME
 os.environ.setdefault("SEGMART_DBT_THREADS", "4")
 
-from loaders import db  # noqa: E402  (after the database name is chosen)
-from loaders.settings import Connection  # noqa: E402
+from segmart import db  # noqa: E402  (after the database name is chosen)
+from segmart.config import Connection  # noqa: E402
 
 
 def real_data_or_skip() -> Path:
@@ -83,9 +83,9 @@ def rows(conn: psycopg2.extensions.connection, query: str, params: tuple = ()) -
 
 
 def run_cli(*args: str, check: bool = True, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
-    """``python -m loaders ...`` in a subprocess, against the test database."""
+    """``python -m segmart ...`` in a subprocess, against the test database."""
     result = subprocess.run(
-        [sys.executable, "-m", "loaders", *args],
+        [sys.executable, "-m", "segmart", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -93,7 +93,7 @@ def run_cli(*args: str, check: bool = True, timeout: float = 1200) -> subprocess
         env=dict(os.environ),
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"loaders {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        raise AssertionError(f"segmart {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from loaders.generate import generate_bank
 from pytests.conftest import reset_database, rows, run_cli, run_dbt, scalar
 from pytests.helpers import mart_checksums
+from segmart.generate import generate_bank
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +105,7 @@ class Expected:
 
     @staticmethod
     def catalogue() -> list[str]:
-        from loaders.generate.bank import BANK_PRODUCTS
+        from segmart.generate.bank import BANK_PRODUCTS
 
         return [p.name for p in BANK_PRODUCTS]
 

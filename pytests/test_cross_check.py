@@ -22,9 +22,9 @@ import psycopg2.extensions
 import pytest
 
 from bench.pandas_marts import Marts, money
-from loaders import db
-from loaders.settings import Connection
 from pytests.conftest import TEST_DBNAME, real_data_or_skip, reset_database, rows, run_cli, run_dbt, scalar
+from segmart import db
+from segmart.config import Connection
 
 pytestmark = pytest.mark.slow
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from loaders.generate import generate_sales
 from pytests.conftest import ROOT, rows, run_cli, run_dbt, scalar
 from pytests.helpers import correction_of, mart_checksums, split_by_date
+from segmart.generate import generate_sales
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,9 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from loaders.generate import generate_bank, generate_sales
 from pytests.conftest import rows, run_cli, run_dbt
 from pytests.helpers import correction_of, mart_checksums, split_by_date
+from segmart.generate import generate_bank, generate_sales
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import codecs
 import csv
 import gzip
@@ -15,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from loaders.generate import BANK_PRODUCTS, generate_bank, generate_sales
-from loaders.generate import cli as generate_cli
-from loaders.generate.names_ru import PATRONYMICS, SURNAMES, feminine_surname, is_feminine_patronymic
-from loaders.generate.sales import CHUNK_ROWS, ONEC_HEADER, UCI2_HEADER, UCI_HEADER
+from segmart.cli import build_parser
+from segmart.generate import BANK_PRODUCTS, generate_bank, generate_sales
+from segmart.generate.names_ru import PATRONYMICS, SURNAMES, feminine_surname, is_feminine_patronymic
+from segmart.generate.sales import CHUNK_ROWS, ONEC_HEADER, UCI2_HEADER, UCI_HEADER
 
 ROWS = 6000
 
@@ -327,8 +326,7 @@ def test_feminine_surnames() -> None:
 
 
 def test_cli_generate_sales_and_bank(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser(prog="loaders")
-    generate_cli.register(parser.add_subparsers(dest="command", required=True))
+    parser = build_parser()
     sales = tmp_path / "cli.csv"
     args = parser.parse_args(
         ["generate", "sales", "--format", "onec", "--rows", "700", "--customers", "40", "--seed", "3", str(sales)]

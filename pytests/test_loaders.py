@@ -22,7 +22,6 @@ import pytest
 
 from loaders import load as load_module
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
-from loaders.generate import generate_bank, generate_sales
 from loaders.load import LoadResult, load_files
 from loaders.reader import Fingerprint
 from pytests.conftest import reset_database, rows, run_cli, scalar
@@ -40,6 +39,7 @@ from pytests.corpus import (
     row,
     uci,
 )
+from segmart.generate import generate_bank, generate_sales
 
 UCI_COLUMNS = [
     "invoice_no",

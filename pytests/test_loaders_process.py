@@ -12,9 +12,9 @@ from pathlib import Path
 import psycopg2.extensions
 import pytest
 
-from loaders.generate import generate_sales
 from loaders.load import ensure_schema
 from pytests.conftest import ROOT, rows, run_cli, scalar
+from segmart.generate import generate_sales
 
 KILL_ROWS = 1_500_000
 CONCURRENT_ROWS = 600_000
@@ -23,7 +23,7 @@ CONCURRENT_ROWS = 600_000
 def _start_load(*args: str, log: Path) -> subprocess.Popen:
     with log.open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "loaders", "sales", *args],
+            [sys.executable, "-m", "segmart", "sales", *args],
             cwd=ROOT,
             env=dict(os.environ),
             stdout=subprocess.DEVNULL,

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 import yaml
 
-from loaders import embedded
 from pytests.conftest import ROOT
+from segmart.db import embedded
 
 PY = sys.executable
 
@@ -25,7 +28,7 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> 
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMART_", "DBT_ENV_SECRET"))}
     full_env.update(env or {})
     return subprocess.run(
-        [PY, "-m", "loaders", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env
+        [PY, "-m", "segmart", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=full_env
     )
 
 
@@ -35,16 +38,29 @@ def one_paragraph_error(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr
 
 
-def embedded_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+def embedded_env(base: Path, **extra: str) -> dict[str, str]:
     """An embedded server of its own: separate data directory and state directory."""
-    env = {"SEGMART_STATE_DIR": str(tmp_path / "state"), "SEGMART_EMBEDDED_DIR": str(tmp_path / "state" / "pgdata")}
+    env = {"SEGMART_STATE_DIR": str(base / "state"), "SEGMART_EMBEDDED_DIR": str(base / "state" / "pgdata")}
     env.update(extra)
     return env
 
 
 @pytest.fixture
-def own_server(tmp_path: Path):
-    env = embedded_env(tmp_path)
+def server_base() -> Iterator[Path]:
+    """A scratch directory the server's OS user can reach when the suite runs as root.
+
+    pytest's own temporary directories are closed to other users, and the
+    project never widens permissions it does not own, so this one is made open.
+    """
+    base = Path(tempfile.mkdtemp(prefix="segmart-test-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def own_server(server_base: Path):
+    env = embedded_env(server_base)
     yield env
     cli("db", "stop", env=env)
 
@@ -73,7 +89,7 @@ def test_secrets_and_local_state_are_git_ignored() -> None:
 
 
 def test_wrong_password_is_explained() -> None:
-    from loaders.db import resolve
+    from segmart.db import resolve
 
     conn = resolve()
     result = cli(
@@ -131,8 +147,8 @@ def test_embedded_server_lifecycle_and_data_survive_restart(own_server: dict[str
     assert cli("db", "start", env=own_server).returncode == 0
 
 
-def test_two_projects_get_different_ports(tmp_path: Path) -> None:
-    first, second = embedded_env(tmp_path / "a"), embedded_env(tmp_path / "b")
+def test_two_projects_get_different_ports(server_base: Path) -> None:
+    first, second = embedded_env(server_base / "a"), embedded_env(server_base / "b")
     try:
         assert cli("db", "start", env=first).returncode == 0
         assert cli("db", "start", env=second).returncode == 0
@@ -144,14 +160,24 @@ def test_two_projects_get_different_ports(tmp_path: Path) -> None:
         cli("db", "stop", env=second)
 
 
-def test_port_taken_is_explained(tmp_path: Path) -> None:
+def test_port_taken_is_explained(server_base: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
-        env = embedded_env(tmp_path, SEGMART_EMBEDDED_PORT=str(port))
+        env = embedded_env(server_base, SEGMART_EMBEDDED_PORT=str(port))
         message = one_paragraph_error(cli("db", "start", env=env))
     assert f"Port {port}" in message and "--port" in message
+
+
+def test_start_changes_no_permission_outside_its_directories(own_server: dict[str, str]) -> None:
+    """As root the server runs as its own OS user; set-up must not open up directories it does not own."""
+    wheel = embedded._bin("postgres").parent.parent
+    watched = {p for start in (ROOT, wheel, Path(own_server["SEGMART_STATE_DIR"])) for p in start.parents}
+    watched |= {ROOT, ROOT / ".venv"}
+    before = {p: p.stat().st_mode for p in watched}
+    assert cli("db", "start", env=own_server).returncode == 0
+    assert {p: p.stat().st_mode for p in watched} == before
 
 
 def test_crashed_server_restarts_cleanly(own_server: dict[str, str]) -> None:
@@ -167,8 +193,8 @@ def test_crashed_server_restarts_cleanly(own_server: dict[str, str]) -> None:
     assert cli("db", "check", env=own_server).returncode == 0
 
 
-def test_leftover_of_interrupted_setup_is_explained(tmp_path: Path) -> None:
-    env = embedded_env(tmp_path)
+def test_leftover_of_interrupted_setup_is_explained(server_base: Path) -> None:
+    env = embedded_env(server_base)
     pgdata = Path(env["SEGMART_EMBEDDED_DIR"])
     pgdata.mkdir(parents=True)
     (pgdata / "half-written").write_text("x")

@@ -22,10 +22,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from loaders import db
-from loaders.generate import generate_bank, generate_sales
 from pytests.browser import CHART_PROBE, Browser, PageResult, chromium_or_skip
 from pytests.conftest import ROOT, reset_database, rows, run_cli, run_dbt, scalar
+from segmart import db
+from segmart.generate import generate_bank, generate_sales
 from segmart.report import write_reports
 from segmart.report.files import OUTPUT_NAME, TEMP_PREFIX, prune
 from segmart.report.i18n import LANGS, MESSAGES, MISSING_KEY, Lang
@@ -39,10 +39,16 @@ NUMBERS_PROBE = """
   document.querySelectorAll('section.sales').forEach(sec => {
     const sid = sec.dataset.source;
     tiles[sid] = {}; segments[sid] = {};
-    sec.querySelectorAll('[data-kpi]').forEach(t => { tiles[sid][t.dataset.kpi] = t.querySelector('.value').innerText; });
-    sec.querySelectorAll('tr[data-segment]').forEach(r => { segments[sid][r.dataset.segment] = r.querySelector('.customers').innerText; });
+    sec.querySelectorAll('[data-kpi]').forEach(t => {
+      tiles[sid][t.dataset.kpi] = t.querySelector('.value').innerText;
+    });
+    sec.querySelectorAll('tr[data-segment]').forEach(r => {
+      segments[sid][r.dataset.segment] = r.querySelector('.customers').innerText;
+    });
   });
-  document.querySelectorAll('tr[data-bank-segment]').forEach(r => { bank[r.dataset.bankSegment] = r.querySelector('.clients').innerText; });
+  document.querySelectorAll('tr[data-bank-segment]').forEach(r => {
+    bank[r.dataset.bankSegment] = r.querySelector('.clients').innerText;
+  });
   return {tiles, segments, bank};
 })()
 """
@@ -158,7 +164,8 @@ def pages(full: dict) -> dict[str, PageResult]:
 def test_report_renders_offline_in_chromium_in_both_languages(full: dict, pages: dict[str, PageResult], pg) -> None:
     for lang, page in pages.items():
         assert_page_clean(page)
-        # two sales sections and the bank: trends, segments ×2, movement ×2, cohorts, lifecycle, ABC ×2; pie, cross-sell, income
+        # per sales source: trends, segments ×2, movement ×2, cohorts, lifecycle, ABC ×2;
+        # bank: pie, cross-sell, income
         assert len(page.values["charts"]) == 2 * 9 + 3, lang
         size = html_of(full[lang]).stat().st_size
         assert size < 8_000_000, f"{lang} report is {size:,} bytes"
@@ -275,7 +282,10 @@ def test_segment_xlsx_has_a_sheet_per_segment_with_typed_cells(full: dict, pg) -
                 customer = first.cell(2, 1).value
                 expected = rows(
                     pg,
-                    "select monetary, last_purchase_date from data_mart.customer_rfm where source_system = %s and customer_id = %s",
+                    (
+                        "select monetary, last_purchase_date from data_mart.customer_rfm where "
+                        "source_system = %s and customer_id = %s"
+                    ),
                     (sid, str(customer)),
                 )[0]
                 assert Decimal(str(first.cell(2, 4).value)) == round(expected[0], 2)
@@ -329,7 +339,7 @@ def test_a_killed_report_run_leaves_no_partial_file_under_the_final_name(full: d
     pg.commit()
     out = tmp_path / "reports"
     process = subprocess.Popen(
-        [sys.executable, "-m", "loaders", "report", "--out", str(out)],
+        [sys.executable, "-m", "segmart", "report", "--out", str(out)],
         cwd=ROOT,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,

@@ -140,7 +140,10 @@ class Charts:
             z.append([_f(share[(src, dst)]["share_of_from_segment"]) if (src, dst) in share else None for dst in order])
             text.append(
                 [
-                    f"{t.percent(share[(src, dst)]['share_of_from_segment'], 0)} ({t.number(share[(src, dst)]['customers'])})"
+                    (
+                        f"{t.percent(share[(src, dst)]['share_of_from_segment'], 0)} "
+                        f"({t.number(share[(src, dst)]['customers'])})"
+                    )
                     if (src, dst) in share
                     else ""
                     for dst in order
@@ -198,7 +201,10 @@ class Charts:
                 zr.append(_f(cell["retention_rate"]) if observable else None)
                 tr.append(t.percent(cell["retention_rate"], 0) if observable else "")
                 hr.append(
-                    f"{t.percent(cell['retention_rate'])}: {t.number(cell['active_customers'])} / {t.number(cell['cohort_size'])}"
+                    (
+                        f"{t.percent(cell['retention_rate'])}: "
+                        f"{t.number(cell['active_customers'])} / {t.number(cell['cohort_size'])}"
+                    )
                     if observable
                     else ""
                 )

@@ -304,14 +304,20 @@ def _sales_source(conn: psycopg2.extensions.connection, catalog: Catalog, source
     if "customer_rfm" in catalog.columns:
         head = one(
             conn,
-            "select max(as_of_date) as as_of_date, count(*) as customers from data_mart.customer_rfm where source_system = %s",
+            (
+                "select max(as_of_date) as as_of_date, count(*) as customers from "
+                "data_mart.customer_rfm where source_system = %s"
+            ),
             p,
         )
         out.as_of_date, out.customers = head.get("as_of_date"), head.get("customers", 0)
     if "sales_lines" in catalog.columns:
         span = one(
             conn,
-            "select min(order_date) as first, max(order_date) as last from data_mart.sales_lines where source_system = %s",
+            (
+                "select min(order_date) as first, max(order_date) as last from "
+                "data_mart.sales_lines where source_system = %s"
+            ),
             p,
         )
         out.first_date, out.last_date = span.get("first"), span.get("last")
@@ -626,9 +632,30 @@ def previous_history_date(
         return None
     return one(
         conn,
-        "select max(as_of_date) as d from data_mart.customer_segment_history where source_system = %s and as_of_date < %s",
+        (
+            "select max(as_of_date) as d from data_mart.customer_segment_history where "
+            "source_system = %s and as_of_date < %s"
+        ),
         (source, as_of),
     ).get("d")
+
+
+_CUSTOMERS = """
+    select c.rfm_segment, c.customer_id, c.recency_days, c.frequency, c.monetary,
+        c.r_score, c.f_score, c.m_score, c.rfm_score, c.first_purchase_date, c.last_purchase_date,
+        {previous} as previous_segment
+    from data_mart.customer_rfm as c
+    inner join data_mart.rfm_segments as seg on c.rfm_segment = seg.rfm_segment
+    {join}
+    where c.source_system = %(source)s
+    order by seg.segment_order, c.monetary desc, c.customer_id
+"""
+CUSTOMERS_WITH_HISTORY = _CUSTOMERS.format(
+    previous="h.rfm_segment",
+    join="""left join data_mart.customer_segment_history as h
+        on h.source_system = c.source_system and h.customer_id = c.customer_id and h.as_of_date = %(previous)s""",
+)
+CUSTOMERS_WITHOUT_HISTORY = _CUSTOMERS.format(previous="null::text", join="")
 
 
 def stream_customers(
@@ -640,25 +667,8 @@ def stream_customers(
     first_purchase_date, last_purchase_date, previous_segment) through a server-side cursor,
     so a million customers never sit in memory.
     """
-    history_join = (
-        """
-        left join data_mart.customer_segment_history as h
-            on h.source_system = c.source_system and h.customer_id = c.customer_id and h.as_of_date = %(previous)s
-        """
-        if previous is not None
-        else ""
-    )
-    sql = f"""
-        select c.rfm_segment, c.customer_id, c.recency_days, c.frequency, c.monetary,
-            c.r_score, c.f_score, c.m_score, c.rfm_score, c.first_purchase_date, c.last_purchase_date,
-            {"h.rfm_segment" if previous is not None else "null::text"} as previous_segment
-        from data_mart.customer_rfm as c
-        inner join data_mart.rfm_segments as seg on c.rfm_segment = seg.rfm_segment
-        {history_join}
-        where c.source_system = %(source)s
-        order by seg.segment_order, c.monetary desc, c.customer_id
-    """
-    with conn.cursor(name=f"segmart_report_{source}") as cur:
+    sql = CUSTOMERS_WITH_HISTORY if previous is not None else CUSTOMERS_WITHOUT_HISTORY
+    with conn.cursor(name="segmart_report_customers") as cur:
         cur.itersize = batch
         cur.execute(sql, {"source": source, "previous": previous})
         yield from cur

@@ -110,7 +110,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "segments": {"en": "RFM segments", "ru": "RFM-сегменты"},
     "segments_note": {
         "en": "Every customer gets 1–5 for recency, frequency and monetary value; the scores give the segment.",
-        "ru": "Каждый покупатель получает оценки 1–5 за давность, частоту и сумму покупок; по ним определяется сегмент.",
+        "ru": (
+            "Каждый покупатель получает оценки 1–5 за давность, частоту и сумму покупок; по ним определяется сегмент."
+        ),
     },
     "by_customers": {"en": "Customers per segment", "ru": "Покупатели по сегментам"},
     "by_revenue": {"en": "Revenue per segment", "ru": "Выручка по сегментам"},
@@ -133,8 +135,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cohorts": {"en": "Cohort retention", "ru": "Удержание когорт"},
     "cohorts_note": {
-        "en": "Share of each first-purchase cohort buying again N months later; empty cells are months not yet observable.",
-        "ru": "Доля покупателей когорты (месяц первой покупки), купивших снова через N месяцев; пустые клетки — месяцы, которые ещё нельзя наблюдать.",
+        "en": (
+            "Share of each first-purchase cohort buying again N months later; empty "
+            "cells are months not yet observable."
+        ),
+        "ru": (
+            "Доля покупателей когорты (месяц первой покупки), купивших снова через N месяцев; "
+            "пустые клетки — месяцы, которые ещё нельзя наблюдать."
+        ),
     },
     "cohort_month": {"en": "Cohort (first purchase)", "ru": "Когорта (первая покупка)"},
     "months_since": {"en": "Months since first purchase", "ru": "Месяцев с первой покупки"},
@@ -192,18 +200,33 @@ MESSAGES: dict[str, dict[str, str]] = {
     "share_of_band": {"en": "Share of the band", "ru": "Доля группы"},
     "unknown_income": {"en": "unknown", "ru": "нет данных"},
     "correlation": {
-        "en": "Correlation of income and product count: Pearson {pearson}, Spearman {spearman} ({clients} clients with known income).",
-        "ru": "Корреляция дохода и числа продуктов: Пирсон {pearson}, Спирмен {spearman} (клиентов с известным доходом: {clients}).",
+        "en": (
+            "Correlation of income and product count: Pearson {pearson}, Spearman "
+            "{spearman} ({clients} clients with known income)."
+        ),
+        "ru": (
+            "Корреляция дохода и числа продуктов: Пирсон {pearson}, Спирмен {spearman} "
+            "(клиентов с известным доходом: {clients})."
+        ),
     },
     "correlation_na": {"en": "n/a", "ru": "н/д"},
     "files": {"en": "Lists for action", "ru": "Списки для работы"},
     "files_note": {
         "en": "Next to this report: segment lists (XLSX, CSV) per sales source and the bank cross-sell list.",
-        "ru": "Рядом с отчётом: списки по сегментам (XLSX, CSV) для каждого источника продаж и список для перекрёстных продаж банка.",
+        "ru": (
+            "Рядом с отчётом: списки по сегментам (XLSX, CSV) для каждого источника продаж "
+            "и список для перекрёстных продаж банка."
+        ),
     },
     "footer": {
-        "en": "segmart — built from data_mart. Figures in each sales section are in that source's currency and never added across sources.",
-        "ru": "segmart — по данным data_mart. Суммы каждого раздела продаж — в валюте источника; источники не суммируются.",
+        "en": (
+            "segmart — built from data_mart. Figures in each sales section are in that "
+            "source's currency and never added across sources."
+        ),
+        "ru": (
+            "segmart — по данным data_mart. Суммы каждого раздела продаж — в валюте "
+            "источника; источники не суммируются."
+        ),
     },
     # list columns (XLSX / CSV)
     "col_customer_id": {"en": "Customer ID", "ru": "ID покупателя"},

@@ -14,6 +14,7 @@ from segmart.report.files import atomic_output, prune, remove_stale_temps
 from segmart.report.html import render_html, report_date
 from segmart.report.i18n import Lang
 from segmart.report.lists import CustomerList, cross_sell_list, segment_list
+from segmart.report.settings import ReportSettings
 from segmart.report.xlsx import write_xlsx
 
 log = logging.getLogger("segmart.report")
@@ -83,3 +84,15 @@ def write_reports(
     for path in prune(out_dir, keep):
         log.info("removed old report %s (keeping the newest %d)", path.name, keep)
     return written
+
+
+def run_report(conn: psycopg2.extensions.connection, settings: ReportSettings) -> list[Path]:
+    """write_reports with the settings of the command line / environment."""
+    return write_reports(
+        conn,
+        settings.out_dir,
+        settings.lang,
+        keep=settings.keep,
+        csv_delimiter=settings.csv_delimiter,
+        stale_days=settings.stale_days,
+    )

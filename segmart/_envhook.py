@@ -4,7 +4,7 @@ It loads ``.env`` and the embedded server's settings into the environment so
 that ``dbt`` typed by hand reaches the same database as ``python run.py``.
 """
 
-from loaders.settings import load_environment
+from segmart.config import load_environment
 
 try:
     load_environment()

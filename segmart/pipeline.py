@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import subprocess
@@ -10,11 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from loaders import db
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
-from loaders.generate import generate_bank, generate_sales
 from loaders.load import LoadResult, load_files
-from loaders.settings import PROJECT_ROOT, SegmartError, bi_role
+from segmart import db
+from segmart.config import PROJECT_ROOT, SegmartError, bi_role
+from segmart.generate import generate_bank, generate_sales
+from segmart.report.settings import ReportSettings
 
 log = logging.getLogger("segmart")
 
@@ -79,23 +79,33 @@ def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
     return out
 
 
-def _write_report(pg, args: argparse.Namespace) -> list[Path]:
-    """The manager report after a successful build (segmart.report; --no-report skips it)."""
+def _write_report(pg, settings: ReportSettings) -> list[Path]:
+    """The manager report and segment lists, after a successful build."""
     import psycopg2
 
-    from segmart.report.cli import ReportSettingsError, report_settings, run_report
+    from segmart.report import run_report
 
     try:
-        return run_report(pg, report_settings(args))
-    except (ReportSettingsError, OSError, psycopg2.Error) as exc:
+        return run_report(pg, settings)
+    except (OSError, psycopg2.Error) as exc:
         raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
 
 
-def build(args: argparse.Namespace) -> int:
+def build(
+    *,
+    sample: bool = False,
+    full_refresh: bool = False,
+    keep_going: bool = False,
+    report: ReportSettings | None = None,
+) -> int:
+    """The main job; its exit code (0 built, 1 built but some file failed to load).
+
+    With `report` settings, the manager report is written after a successful dbt build.
+    """
     started = time.perf_counter()
     conn_info = db.resolve()
     sales, bank = inbox_files()
-    if args.sample or not (sales or bank):
+    if sample or not (sales or bank):
         log.info("no files in %s: using the bundled sample data (generated once into %s)", INBOX_DIR, SAMPLE_DIR)
         sales, bank = sample_files()
     pg = db.connect(conn_info)
@@ -108,20 +118,20 @@ def build(args: argparse.Namespace) -> int:
     finally:
         pg.close()
     failed = [r for r in results if r.status == "failed"]
-    if failed and not args.keep_going:
+    if failed and not keep_going:
         raise SegmartError(
             f"{len(failed)} file(s) could not be loaded (see above); nothing was built. Fix or remove them, "
             "or pass --keep-going to build from what landed."
         )
     dbt_args = ["build"]
-    if args.full_refresh:
+    if full_refresh:
         dbt_args.append("--full-refresh")
     if run_dbt(dbt_args) != 0:
         raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
     pg = db.connect(conn_info)
     try:
         counts = _mart_counts(pg)
-        report_files = [] if args.no_report else _write_report(pg, args)
+        report_files = _write_report(pg, report) if report else []
     finally:
         pg.close()
     lines = [
@@ -142,21 +152,6 @@ def build(args: argparse.Namespace) -> int:
         conn_info.port,
         conn_info.dbname,
         bi_role(),
-        "".join(f"\n  report: {p}" for p in report_files if p.suffix == ".html"),
+        "".join(f"\n  manager report: {p}" for p in report_files if p.suffix == ".html"),
     )
     return 1 if failed else 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "build",
-        help="the main job: start the database, load data/inbox (or the sample data), dbt build, report",
-    )
-    parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
-    parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
-    parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
-    from segmart.report.cli import add_report_options
-
-    add_report_options(parser)
-    parser.set_defaults(func=build)

@@ -1,6 +1,6 @@
 """Deterministic, seedable, streaming generators of synthetic sales and bank exports."""
 
-from loaders.generate.bank import BANK_PRODUCTS, generate_bank
-from loaders.generate.sales import generate_sales
+from segmart.generate.bank import BANK_PRODUCTS, generate_bank
+from segmart.generate.sales import generate_sales
 
 __all__ = ["BANK_PRODUCTS", "generate_bank", "generate_sales"]

@@ -1,14 +1,15 @@
-"""Opening connections, with errors a user can act on."""
+"""The project's database: which server, opening connections with errors a user can act on, and ``db`` commands."""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import psycopg2
 import psycopg2.extensions
 
-from loaders import embedded
-from loaders.settings import (
+from segmart.config import (
     DBNAME_VAR,
     Connection,
     SegmartError,
@@ -16,6 +17,7 @@ from loaders.settings import (
     load_environment,
     uses_external_server,
 )
+from segmart.db import embedded
 
 
 def resolve(*, start_embedded: bool = True) -> Connection:
@@ -68,3 +70,44 @@ def connect(conn: Connection | None = None) -> psycopg2.extensions.connection:
         return psycopg2.connect(**conn.dsn_kwargs())
     except psycopg2.OperationalError as exc:
         raise explain_connect_error(conn, exc) from exc
+
+
+log = logging.getLogger("segmart")
+
+
+def command(action: str, *, port: int | None = None, confirmed: bool = False) -> int:
+    """``db start|stop|status|url|check|reset``: the exit code of the action."""
+    load_environment()
+    if uses_external_server() and action in {"start", "stop", "reset"}:
+        log.info("SEGMART_PG_HOST is set, so the configured server is used and the embedded one is left alone.")
+        return 0
+    if action == "start":
+        log.info("embedded PostgreSQL is running: %s", embedded.start(port=port).url())
+    elif action == "stop":
+        log.info("stopped" if embedded.stop() else "the embedded PostgreSQL was not running")
+    elif action == "status":
+        state = embedded.status()
+        if not state.initialised:
+            log.info("not set up yet (data directory %s); `python run.py db start` creates it", state.data_dir)
+            return 3
+        word = f"running (pid {state.pid})" if state.running else "stopped"
+        log.info("%s on 127.0.0.1:%s, data in %s", word, state.port, state.data_dir)
+        return 0 if state.running else 3
+    elif action == "url":
+        sys.stdout.write(resolve(start_embedded=False).url() + "\n")
+    elif action == "check":
+        conn = resolve()
+        pg = connect(conn)
+        try:
+            with pg.cursor() as cur:
+                cur.execute("show server_version")
+                version = cur.fetchone()[0]
+        finally:
+            pg.close()
+        log.info("connected to PostgreSQL %s at %s", version, conn.url(with_password=False))
+    elif action == "reset":
+        if not confirmed:
+            raise SegmartError("`db reset` deletes the embedded database and all its data; add --yes to confirm.")
+        embedded.reset()
+        log.info("embedded PostgreSQL stopped and its data directory deleted")
+    return 0

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import fasteners
 
-from loaders.settings import (
+from segmart.config import (
     EMBEDDED_ENV_FILE,
+    PROJECT_ROOT,
     STATE_DIR,
     Connection,
     SegmartError,
@@ -42,8 +43,30 @@ PORT_RANGE = (54320, 56320)
 START_TIMEOUT_S = 60
 
 
+SERVICE_HOME = Path("/var/lib/segmart-pg")
+
+
 def data_dir() -> Path:
-    return Path(os.environ.get("SEGMART_EMBEDDED_DIR", STATE_DIR / "pgdata")).resolve()
+    """The data directory: ``SEGMART_EMBEDDED_DIR``, else ``.segmart/pgdata``.
+
+    As root the server runs as the service user, which must be able to reach
+    the directory. When the checkout sits somewhere that user cannot traverse
+    (under ``/root``, say), the default moves to a directory of the service
+    user's own home instead of widening permissions the project does not own.
+    """
+    explicit = os.environ.get("SEGMART_EMBEDDED_DIR")
+    if explicit:
+        return Path(explicit).resolve()
+    default = (STATE_DIR / "pgdata").resolve()
+    if _os_user() is None or (default / "PG_VERSION").is_file() or _traversable_by_others(default.parent):
+        return default
+    slug = f"{PROJECT_ROOT.name}-{zlib.crc32(str(STATE_DIR.resolve()).encode()):08x}"
+    return SERVICE_HOME / slug / "pgdata"
+
+
+def _traversable_by_others(path: Path) -> bool:
+    """True when every directory from ``/`` down to ``path`` lets any user pass through."""
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents) if p.exists())
 
 
 def _bin(name: str) -> Path:
@@ -59,7 +82,22 @@ def _bin(name: str) -> Path:
             "Run `python run.py setup` (or `pip install -r requirements.txt`)."
         )
     suffix = ".exe" if sys.platform == "win32" else ""
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / f"{name}{suffix}"
+    return _install_dir(Path(next(iter(spec.submodule_search_locations))) / "pginstall") / "bin" / f"{name}{suffix}"
+
+
+def _install_dir(wheel_install: Path) -> Path:
+    """The PostgreSQL installation to run: the wheel's own, or as root a copy the service user can reach."""
+    if _os_user() is None or _traversable_by_others(wheel_install):
+        return wheel_install
+    copy = SERVICE_HOME / f"pginstall-{zlib.crc32(str(wheel_install).encode()):08x}"
+    if not (copy / "bin" / "postgres").is_file():
+        scratch = copy.with_name(copy.name + ".copying")
+        shutil.rmtree(scratch, ignore_errors=True)
+        SERVICE_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
+        shutil.copytree(wheel_install, scratch, symlinks=True)
+        scratch.rename(copy)
+        log.info("copied the PostgreSQL binaries to %s, where the service user can run them", copy)
+    return copy
 
 
 @dataclass(frozen=True)
@@ -110,16 +148,14 @@ def _prepare_root_ownership(path: Path) -> None:
             capture_output=True,
         )
         entry = pwd.getpwnam(user)
-    # every ancestor must be traversable by the service user
-    for ancestor in [*path.parents]:
-        mode = ancestor.stat().st_mode
-        if not mode & 0o001:
-            ancestor.chmod(mode | 0o011)
-    binaries = _bin("postgres").parent.parent
-    for ancestor in [binaries, *binaries.parents]:
-        mode = ancestor.stat().st_mode
-        if not mode & 0o001:
-            ancestor.chmod(mode | 0o011)
+    # the service user must be able to reach ``path``: data_dir() only picks
+    # places where it can, so permissions outside the data directory stay as they are
+    if not _traversable_by_others(path.parent):
+        raise SegmartError(
+            f"The PostgreSQL service user {user!r} cannot reach {path.parent} (a directory above it is closed to "
+            f"other users). Point SEGMART_EMBEDDED_DIR at a directory it can reach, or unset it to use "
+            f"{SERVICE_HOME}."
+        )
     for root, _dirs, files in os.walk(path):
         os.chown(root, entry.pw_uid, entry.pw_gid)
         for name in files:

@@ -16,6 +16,7 @@ as real exports do.
 
 from __future__ import annotations
 
+import csv
 import logging
 import math
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from loaders.generate import names_ru
+from segmart.config import PROJECT_ROOT
+from segmart.generate import names_ru
+from segmart.generate.sampling import draw_cdf, weighted_cdf
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +38,49 @@ class BankProduct(NamedTuple):
     name: str
 
 
-BANK_PRODUCTS: tuple[BankProduct, ...] = (
-    BankProduct("credit_card", "Кредитная карта"),
-    BankProduct("debit_card", "Дебетовая карта"),
-    BankProduct("deposit_6m", "Вклад 6 месяцев"),
-    BankProduct("deposit_12m", "Вклад 12 месяцев"),
-    BankProduct("consumer_loan", "Потребительский кредит"),
-    BankProduct("mortgage", "Ипотека"),
-    BankProduct("car_loan", "Автокредит"),
-    BankProduct("life_insurance", "Страхование жизни"),
-    BankProduct("property_insurance", "Страхование имущества"),
-    BankProduct("investment_account", "Инвестиционный счёт"),
-    BankProduct("savings_account", "Накопительный счёт"),
-)
+# How each product behaves, keyed by the product code of seeds/bank_products.csv
+# (the seed owns the codes and names): how likely a client holds it at the
+# reference income, how that changes with income (elasticity), and how often a
+# holder uses it. The order of this table fixes the order of the random draws.
+_PRODUCT_BEHAVIOUR: dict[str, tuple[float, float, float]] = {
+    "credit_card": (4.0, 0.3, 6.0),
+    "debit_card": (14.0, 0.0, 10.0),
+    "deposit_6m": (1.2, 0.4, 1.0),
+    "deposit_12m": (1.5, 0.5, 1.0),
+    "consumer_loan": (1.5, -0.4, 2.0),
+    "mortgage": (0.35, 0.9, 2.0),
+    "car_loan": (0.5, 0.5, 2.0),
+    "life_insurance": (0.6, 0.3, 1.0),
+    "property_insurance": (0.55, 0.6, 1.0),
+    "investment_account": (0.25, 1.6, 2.5),
+    "savings_account": (2.5, 0.5, 3.0),
+}
+PRODUCT_SEED = PROJECT_ROOT / "seeds" / "bank_products.csv"
+
+
+def _catalogue() -> tuple[BankProduct, ...]:
+    """The products of the seed, in the order of the behaviour table."""
+    with PRODUCT_SEED.open(encoding="utf-8", newline="") as handle:
+        names = {row["product_code"]: row["product_name"] for row in csv.DictReader(handle)}
+    if set(names) != set(_PRODUCT_BEHAVIOUR):
+        raise ValueError(
+            f"{PRODUCT_SEED} and the bank generator disagree on the product codes: "
+            f"only in the seed {sorted(set(names) - set(_PRODUCT_BEHAVIOUR))}, "
+            f"only in the generator {sorted(set(_PRODUCT_BEHAVIOUR) - set(names))}"
+        )
+    return tuple(BankProduct(code, names[code]) for code in _PRODUCT_BEHAVIOUR)
+
+
+BANK_PRODUCTS = _catalogue()
 
 CLIENTS_HEADER = "client_id,full_name,income"
 USAGE_HEADER = "usage_id,client_id,product_name,usage_date"
 INCOME_MIN = 30_000
 INCOME_MAX = 500_000
 
-# Per product, in BANK_PRODUCTS order: how likely a client holds it (at the reference income),
-# how that changes with income (elasticity) and how often a holder uses it.
-_HOLD_WEIGHT = np.array([4.0, 14.0, 1.2, 1.5, 1.5, 0.35, 0.5, 0.6, 0.55, 0.25, 2.5])
-_INCOME_ELASTICITY = np.array([0.3, 0.0, 0.4, 0.5, -0.4, 0.9, 0.5, 0.3, 0.6, 1.6, 0.5])
-_USE_RATE = np.array([6.0, 10.0, 1.0, 1.0, 2.0, 2.0, 2.0, 1.0, 1.0, 2.5, 3.0])
+_HOLD_WEIGHT, _INCOME_ELASTICITY, _USE_RATE = (
+    np.array(column) for column in zip(*_PRODUCT_BEHAVIOUR.values(), strict=True)
+)
 _REFERENCE_INCOME = 70_000.0
 _N_PRODUCTS = len(BANK_PRODUCTS)
 
@@ -78,21 +100,11 @@ def _rng(seed: int, stream: int, block: int = 0) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, block))))
 
 
-def _cdf(weights: list[int] | Array) -> Array:
-    cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
-    cdf /= cdf[-1]
-    return cdf
-
-
-def _draw(cdf: Array, u: Array) -> Array:
-    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
-
-
-_SURNAME_CDF = _cdf([w for _, w in names_ru.SURNAMES])
-_MALE_CDF = _cdf([w for _, w in names_ru.MALE_FIRST_NAMES])
-_FEMALE_CDF = _cdf([w for _, w in names_ru.FEMALE_FIRST_NAMES])
-_PATRONYMIC_CDF = _cdf([w for _, _, w in names_ru.PATRONYMICS])
-_HOLD_CDF = _cdf(_HOLD_WEIGHT)
+_SURNAME_CDF = weighted_cdf([w for _, w in names_ru.SURNAMES])
+_MALE_CDF = weighted_cdf([w for _, w in names_ru.MALE_FIRST_NAMES])
+_FEMALE_CDF = weighted_cdf([w for _, w in names_ru.FEMALE_FIRST_NAMES])
+_PATRONYMIC_CDF = weighted_cdf([w for _, _, w in names_ru.PATRONYMICS])
+_HOLD_CDF = weighted_cdf(_HOLD_WEIGHT)
 
 
 @dataclass
@@ -113,10 +125,10 @@ def _block(seed: int, block: int, n: int, days: int) -> _Block:
     """All client-level draws of one block; identical every time it is called."""
     rng = _rng(seed, _STREAM_CLIENTS, block)
     female = rng.random(n) < 0.54
-    surname = _draw(_SURNAME_CDF, rng.random(n))
+    surname = draw_cdf(_SURNAME_CDF, rng.random(n))
     u_first = rng.random(n)
-    first_name = np.where(female, _draw(_FEMALE_CDF, u_first), _draw(_MALE_CDF, u_first))
-    patronymic = _draw(_PATRONYMIC_CDF, rng.random(n))
+    first_name = np.where(female, draw_cdf(_FEMALE_CDF, u_first), draw_cdf(_MALE_CDF, u_first))
+    patronymic = draw_cdf(_PATRONYMIC_CDF, rng.random(n))
     income = np.clip(np.rint(rng.lognormal(math.log(72_000.0), 0.55, n)), INCOME_MIN, INCOME_MAX).astype(np.int64)
 
     # number of distinct products: grows with income, ~5% hold nothing
@@ -285,7 +297,7 @@ def generate_bank(
 
                 m = z - a
                 client[is_orphan] = clients + 1 + rng.integers(0, orphan_span, m)
-                product[is_orphan] = _draw(_HOLD_CDF, rng.random(m))
+                product[is_orphan] = draw_cdf(_HOLD_CDF, rng.random(m))
                 day[is_orphan] = rng.integers(0, days, m)
 
                 lines = [

@@ -1,0 +1,1 @@
+"""segmart: the application around the loaders — command line, local database, build pipeline and operations."""

@@ -1,0 +1,274 @@
+"""segmart's command line: ``segmart <command>`` (or ``python -m segmart``, or ``python3 run.py``).
+
+Only argument parsing lives here; every command calls one function of the
+module that owns the job (``db``, ``loading``, ``generate``, ``pipeline``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from loaders.errors import LoaderError
+from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
+from segmart.config import SegmartError
+
+log = logging.getLogger("segmart")
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from exc
+
+
+def _delimiter(value: str) -> str:
+    return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(value, value)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _db(args: argparse.Namespace) -> int:
+    from segmart import db
+
+    return db.command(args.action, port=args.port, confirmed=args.yes)
+
+
+def _load(formats: tuple[Format, ...]):
+    def run(args: argparse.Namespace) -> int:
+        from segmart import loading
+
+        return loading.load_command(
+            [Path(p) for p in args.files],
+            formats,
+            forced_format=args.format,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            checked=args.checked,
+        )
+
+    return run
+
+
+def _generate_sales(args: argparse.Namespace) -> int:
+    from segmart.generate import generate_sales
+
+    started = time.perf_counter()
+    stats = generate_sales(
+        args.out,
+        fmt=args.format,
+        rows=args.rows,
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        start_date=args.start_date,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+    )
+    log.info(
+        "generated %s: %s rows, %s invoices (%s cancellations), %s customers, %s bytes in %.1f s",
+        stats["path"],
+        stats["rows"],
+        stats["invoices"],
+        stats["cancellations"],
+        stats["customers"],
+        stats["bytes"],
+        time.perf_counter() - started,
+    )
+    return 0
+
+
+def _generate_bank(args: argparse.Namespace) -> int:
+    from segmart.generate import generate_bank
+
+    started = time.perf_counter()
+    stats = generate_bank(
+        args.out_dir,
+        clients=args.clients,
+        usages=args.usages,
+        seed=args.seed,
+        start_date=args.start_date,
+        days=args.days,
+    )
+    log.info(
+        "generated %s: %s clients, %s usages (%s with unknown client_id), %s clients without usage, %s bytes in %.1f s",
+        stats["out_dir"],
+        stats["clients"],
+        stats["usages"],
+        stats["orphan_usages"],
+        stats["clients_without_usage"],
+        stats["bytes"],
+        time.perf_counter() - started,
+    )
+    return 0
+
+
+def _report_settings(args: argparse.Namespace):
+    from segmart.report import report_settings
+
+    return report_settings(out=args.out, lang=args.lang, keep=args.keep, csv_delimiter=args.csv_delimiter)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from segmart import pipeline
+
+    return pipeline.build(
+        sample=args.sample,
+        full_refresh=args.full_refresh,
+        keep_going=args.keep_going,
+        report=None if args.no_report else _report_settings(args),
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from segmart import db
+    from segmart.report import run_report
+
+    settings = _report_settings(args)
+    conn = db.connect()
+    try:
+        written = run_report(conn, settings)
+    finally:
+        conn.close()
+    log.info("report files in %s:\n%s", settings.out_dir, "\n".join(f"  {p.name}" for p in written))
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _add_db(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="manage the embedded PostgreSQL")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "check", "reset"])
+    db.add_argument("--port", type=int, help="with start: move the server to this port")
+    db.add_argument("--yes", action="store_true", help="with reset: confirm deleting all data")
+    db.set_defaults(func=_db)
+
+
+def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format, ...], help_text: str) -> None:
+    parser = sub.add_parser(name, help=help_text)
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files, optionally .gz")
+    parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
+    parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
+    parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
+    parser.add_argument("--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)")
+    parser.set_defaults(func=_load(formats))
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    from segmart.generate.sales import FORMATS
+
+    gen = sub.add_parser("generate", help="write deterministic synthetic input files")
+    kinds = gen.add_subparsers(dest="generate_kind", metavar="{sales,bank}", required=True)
+
+    sales = kinds.add_parser("sales", help="sales export (UCI Online Retail I/II or 1C:ERP lines)")
+    sales.add_argument("--format", choices=FORMATS, default="uci", help="output layout (default: uci)")
+    sales.add_argument("--rows", type=_non_negative, default=50_000, help="data lines to write (default: 50000)")
+    sales.add_argument("--customers", type=_positive, default=500, help="size of the customer base (default: 500)")
+    sales.add_argument("--days", type=_positive, default=365, help="calendar days covered (default: 365)")
+    sales.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    sales.add_argument(
+        "--start-date", type=_iso_date, default=None, help="first day (default: 2010-12-01 for UCI, 2023-01-01 for 1C)"
+    )
+    sales.add_argument("--encoding", default=None, help="default: utf-8 for UCI, cp1251 for 1C")
+    sales.add_argument("--delimiter", default=None, help="default: ',' for UCI, ';' for 1C")
+    sales.add_argument("out", metavar="OUT", help="output file; a .gz suffix compresses it")
+    sales.set_defaults(func=_generate_sales)
+
+    bank = kinds.add_parser("bank", help="bank clients.csv and product_usage.csv")
+    bank.add_argument("--clients", type=_positive, default=5_000, help="clients (default: 5000)")
+    bank.add_argument("--usages", type=_non_negative, default=40_000, help="usage rows (default: 40000)")
+    bank.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    bank.add_argument("--start-date", type=_iso_date, default=date(2023, 1, 1), help="first day (default: 2023-01-01)")
+    bank.add_argument("--days", type=_positive, default=730, help="days covered (default: 730)")
+    bank.add_argument("out_dir", metavar="OUT_DIR", help="directory for the two CSV files")
+    bank.set_defaults(func=_generate_bank)
+
+
+def _add_build(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "build", help="the main job: start the database, load data/inbox (or the sample data), dbt build, report"
+    )
+    parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
+    parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
+    parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
+    _add_report_options(parser)
+    parser.set_defaults(func=_build)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    from segmart.report.csvout import DELIMITERS
+    from segmart.report.i18n import LANGS
+
+    parser.add_argument("--lang", choices=LANGS, help="report language (default: SEGMART_REPORT_LANG or en)")
+    parser.add_argument("--out", metavar="DIR", help="report folder (default: SEGMART_REPORT_DIR or reports/)")
+    parser.add_argument(
+        "--keep", type=_positive, help="keep the newest N files of each kind (default: SEGMART_REPORT_KEEP or 7)"
+    )
+    parser.add_argument(
+        "--csv-delimiter", choices=DELIMITERS, help="CSV delimiter (default: SEGMART_REPORT_CSV_DELIMITER or ';')"
+    )
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "report", help="write the manager report (HTML) and the segment lists (XLSX, CSV) from data_mart"
+    )
+    _add_report_options(parser)
+    parser.set_defaults(func=_report)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segmart", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_build(sub)
+    _add_report(sub)
+    _add_load(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
+    _add_load(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
+    _add_generate(sub)
+    _add_db(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(message)s" if not args.verbose else "%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (SegmartError, LoaderError) as exc:
+        log.error("error: %s", exc)
+        return 2
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
