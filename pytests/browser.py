@@ -61,6 +61,7 @@ class PageResult:
     screenshot: bytes = b""
     values: Any = None
     numbers: Any = None
+    pdf: bytes = b""
 
     @property
     def external_requests(self) -> list[str]:
@@ -141,7 +142,7 @@ class Browser:
             raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def open(self, path: Path, probe: str | None = None, settle: float = 1.5) -> PageResult:
+    def open(self, path: Path, probe: str | None = None, settle: float = 1.5, shot_height: int = 2400) -> PageResult:
         """Load a local file with the network emulated offline; run `probe` (JS) once it has loaded."""
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.send(f"{domain}.enable")
@@ -178,10 +179,17 @@ class Browser:
             "Page.captureScreenshot",
             format="png",
             captureBeyondViewport=True,
-            clip={"x": 0, "y": 0, "width": self.width, "height": min(self.page_height(), 6000), "scale": 1},
+            clip={"x": 0, "y": 0, "width": self.width, "height": min(self.page_height(), shot_height), "scale": 1},
         )
         out.screenshot = base64.b64decode(shot["data"])
         return out
+
+    def print_pdf(self) -> bytes:
+        """The page printed on A4 portrait with the page's own print styles."""
+        result = self.send(
+            "Page.printToPDF", paperWidth=8.27, paperHeight=11.69, printBackground=True, preferCSSPageSize=True
+        )
+        return base64.b64decode(result["data"])
 
     def page_height(self) -> int:
         return int(self.evaluate("document.documentElement.scrollHeight"))

@@ -68,13 +68,17 @@ def parse_number(text: str) -> Decimal:
     return value / 100 if percent else value
 
 
-def open_page(path: Path, artefact: str) -> PageResult:
+def open_page(path: Path, artefact: str, *, pdf: bool = False) -> PageResult:
     chromium_or_skip()
     with Browser() as browser:
         result = browser.open(path, CHART_PROBE)
         result.numbers = browser.evaluate(NUMBERS_PROBE)
+        if pdf:
+            result.pdf = browser.print_pdf()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{artefact}.png").write_bytes(result.screenshot)
+    if pdf:
+        (ARTIFACTS / f"{artefact}.pdf").write_bytes(result.pdf)
     return result
 
 
@@ -93,6 +97,8 @@ def assert_page_clean(page: PageResult) -> None:
 def load_and_build(dbt_dir: Path, folder: Path, *, sales: bool, bank: bool) -> None:
     if sales:
         generate_sales(folder / "uci.csv", fmt="uci", rows=8_000, customers=300, days=200, seed=5)
+        with (folder / "uci.csv").open("a", encoding="utf-8") as handle:  # one row the loader quarantines
+            handle.write("536999,85123A,BROKEN ROW,many,2010-12-01 08:26:00,2.55,17850,United Kingdom\n")
         generate_sales(folder / "onec.csv", fmt="onec", rows=3_000, customers=90, days=150, seed=6)
         run_cli("sales", str(folder / "uci.csv"), str(folder / "onec.csv"))
     if bank:
@@ -157,7 +163,7 @@ def full(connection_info, dbt_dir: Path, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture(scope="module")
 def pages(full: dict) -> dict[str, PageResult]:
-    return {lang: open_page(html_of(full[lang]), f"report_{lang}") for lang in LANGS}
+    return {lang: open_page(html_of(full[lang]), f"report_{lang}", pdf=True) for lang in LANGS}
 
 
 @pytest.mark.slow
@@ -169,6 +175,9 @@ def test_report_renders_offline_in_chromium_in_both_languages(full: dict, pages:
         assert len(page.values["charts"]) == 2 * 9 + 3, lang
         size = html_of(full[lang]).stat().st_size
         assert size < 8_000_000, f"{lang} report is {size:,} bytes"
+        # printed on A4: the header page, one page or more per sales source, the bank
+        pages_printed = len(re.findall(rb"/Type\s*/Page\b", page.pdf))
+        assert pages_printed >= 4, f"{lang}: {pages_printed} A4 pages"
     for lang in LANGS:
         text = pages[lang].values["text"]
         for name, description in rows(
@@ -399,6 +408,18 @@ def test_sales_only_then_marts_from_an_older_build(clean_pg, dbt_dir: Path, tmp_
     assert_page_clean(page)
     assert "No bank data" in page.values["text"]
     assert len(page.values["charts"]) == 2 * 9
+    quarantined = scalar(clean_pg, "select count(*) from staging.load_quarantine")
+    assert quarantined == 1
+    assert "1 rows of 1 file(s) were quarantined" in page.values["text"]
+    assert "no new file landed" not in page.values["text"]
+    # a source whose last file is ten days old is called stale
+    with clean_pg.cursor() as cur:
+        cur.execute(
+            "update staging.load_batches set loaded_at = loaded_at - interval '10 days' where source_format = 'onec'"
+        )
+    clean_pg.commit()
+    stale = html_of(write_reports(clean_pg, tmp_path / "stale", "en", keep=3, csv_delimiter=";"))
+    assert "onec: no new file landed for 10 days" in stale.read_text(encoding="utf-8")
     # an older build: a mart without a column the report needs, another missing
     with clean_pg.cursor() as cur:
         cur.execute("alter table data_mart.cohort_retention drop column retention_rate")
@@ -432,3 +453,16 @@ def test_report_command_reads_options_and_environment(clean_pg, tmp_path: Path, 
     monkeypatch.setenv("SEGMART_REPORT_LANG", "de")
     bad = run_cli("report", check=False)
     assert bad.returncode == 2 and "SEGMART_REPORT_LANG" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_build_writes_the_report_unless_told_not_to(clean_pg, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "share"
+    monkeypatch.setenv("SEGMART_REPORT_DIR", str(out))
+    skipped = run_cli("build", "--sample", "--no-report")
+    assert not out.exists(), skipped.stderr[-2000:]
+    built = run_cli("build", "--sample", "--lang", "ru")
+    html = html_of(list(out.iterdir()))
+    assert "manager report: " + str(html) in built.stderr
+    assert "Отчёт по сегментам клиентов" in html.read_text(encoding="utf-8")
+    assert sorted(p.suffix for p in out.iterdir()) == [".csv"] * 3 + [".html"] + [".xlsx"] * 3
