@@ -59,11 +59,11 @@ create table data_mart.customer_segment_history (
 FILL = """
 insert into data_mart.customer_rfm
 select 'bench', lpad(g::text, 7, '0'), 'GBP', date '2024-06-15',
-    date '2022-01-01' + (g * 7919 % 700), date '2024-06-14' - (g * 104729 % 500),
-    1 + (g * 104729 % 500), 1 + (g * 31 % 40), round(((g * 2654435761) % 1000000) / 100.0, 2), 0, 0,
-    1 + g % 5, 1 + (g / 5) % 5, 1 + (g / 25) % 5, '', s.rfm_segment
-from generate_series(1, %(n)s) as g
-inner join data_mart.rfm_segments as s on s.segment_order = 1 + g % 11;
+    date '2022-01-01' + mod(g * 7919, 700)::integer, date '2024-06-14' - mod(g * 104729, 500)::integer,
+    1 + mod(g * 104729, 500), 1 + mod(g * 31, 40), round(mod(g * 2654435761, 1000000) / 100.0, 2), 0, 0,
+    1 + mod(g, 5), 1 + mod(g / 5, 5), 1 + mod(g / 25, 5), '', s.rfm_segment
+from generate_series(1::bigint, %(n)s) as g
+inner join data_mart.rfm_segments as s on s.segment_order = 1 + mod(g, 11);
 insert into data_mart.customer_segment_history
 select source_system, customer_id, date '2024-06-01', rfm_segment from data_mart.customer_rfm where random() < 0.9;
 create index on data_mart.customer_segment_history (source_system, customer_id, as_of_date);
