@@ -102,7 +102,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "pp": {"en": "pp", "ru": "п.п."},
     "change_vs_prev": {"en": "vs previous month", "ru": "к прошлому месяцу"},
     "trends": {"en": "Monthly trends", "ru": "Динамика по месяцам"},
-    "month": {"en": "Month", "ru": "Месяц"},
     "revenue": {"en": "Revenue", "ru": "Выручка"},
     "orders": {"en": "Orders", "ru": "Заказы"},
     "customers": {"en": "Customers", "ru": "Покупатели"},
@@ -146,7 +145,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "cohort_month": {"en": "Cohort (first purchase)", "ru": "Когорта (первая покупка)"},
     "months_since": {"en": "Months since first purchase", "ru": "Месяцев с первой покупки"},
-    "retention": {"en": "Retention", "ru": "Удержание"},
     "cohort_size": {"en": "Cohort size", "ru": "Размер когорты"},
     "lifecycle": {"en": "Customer lifecycle", "ru": "Жизненный цикл покупателей"},
     "state_new": {"en": "new", "ru": "новые"},
@@ -187,7 +185,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bank_pie": {"en": "Clients by number of products", "ru": "Клиенты по числу продуктов"},
     "clients": {"en": "Clients", "ru": "Клиенты"},
     "top_products_segment": {"en": "Top products in each segment", "ru": "Популярные продукты в сегментах"},
-    "clients_using": {"en": "Clients using it", "ru": "Клиентов пользуются"},
+    "most_used": {"en": "Most used products", "ru": "Самые используемые продукты"},
     "cross_sell": {"en": "Cross-sell coverage", "ru": "Охват перекрёстных продаж"},
     "cross_sell_note": {
         "en": "{with_offer} of {clients} clients ({share}) have a suggested next product.",
@@ -197,7 +195,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "income_vs_products": {"en": "Income band and number of products", "ru": "Доход и число продуктов"},
     "income_band": {"en": "Monthly income, RUB", "ru": "Доход в месяц, ₽"},
     "products_used": {"en": "Products used", "ru": "Продуктов"},
-    "share_of_band": {"en": "Share of the band", "ru": "Доля группы"},
     "unknown_income": {"en": "unknown", "ru": "нет данных"},
     "correlation": {
         "en": (
