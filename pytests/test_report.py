@@ -410,7 +410,7 @@ def test_sales_only_then_marts_from_an_older_build(clean_pg, dbt_dir: Path, tmp_
     assert len(page.values["charts"]) == 2 * 9
     quarantined = scalar(clean_pg, "select count(*) from staging.load_quarantine")
     assert quarantined == 1
-    assert "1 rows of 1 file(s) were quarantined" in page.values["text"]
+    assert "Rows quarantined at load: 1, from 1 file(s)" in page.values["text"]
     assert "no new file landed" not in page.values["text"]
     # a source whose last file is ten days old is called stale
     with clean_pg.cursor() as cur:

@@ -211,6 +211,7 @@ def _bank_view(lang: Lang, charts: Charts, bank: Bank) -> Row:
     b = bank.blocks
     view: Row = {
         "has_data": bank.clients > 0,
+        "as_of": lang.date(bank.as_of_date),
         "note": lang.t("bank_as_of", date=lang.date(bank.as_of_date), clients=lang.number(bank.clients)),
         "missing": [lang.t("missing_table", what=blk.missing) for blk in b.values() if blk.missing],
         "cross_sell_note": "",

@@ -36,8 +36,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "recon_bad": {"en": "DOES NOT RECONCILE", "ru": "НЕ СХОДИТСЯ"},
     "warnings": {"en": "Data-quality warnings", "ru": "Предупреждения о качестве данных"},
     "warn_quarantine": {
-        "en": "{rows} rows of {files} file(s) were quarantined at load (staging.load_quarantine).",
-        "ru": "{rows} строк из {files} файл(ов) отправлены в карантин при загрузке (staging.load_quarantine).",
+        "en": "Rows quarantined at load: {rows}, from {files} file(s); see staging.load_quarantine.",
+        "ru": "Строк в карантине при загрузке: {rows}, из файлов: {files}; см. staging.load_quarantine.",
     },
     "warn_failures": {
         "en": "{files} file(s) could not be loaded at all (staging.load_failures).",
