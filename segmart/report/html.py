@@ -83,6 +83,11 @@ def kpi_tiles(lang: Lang, kpis: list[Row], currency: str) -> tuple[list[Tile], R
     return tiles, current, previous
 
 
+def _sentence(text: str) -> str:
+    """Month names are lower case in Russian; a sentence that starts with one still gets a capital."""
+    return text[:1].upper() + text[1:]
+
+
 def _abc_summary(lang: Lang, rows: list[Row]) -> str:
     count = {c: sum(1 for r in rows if r["abc_class"] == c) for c in "ABC"}
     a_share = sum((r["revenue_share"] for r in rows if r["abc_class"] == "A"), Decimal(0))
@@ -118,14 +123,22 @@ def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportDa
     if current is None:
         view["kpi_note"] = lang.t("kpi_none")
     elif previous is None:
-        view["kpi_note"] = lang.t("kpi_note_single", month=lang.long_month(current["month_start"]))
+        view["kpi_note"] = _sentence(lang.t("kpi_note_single", month=lang.long_month(current["month_start"])))
     else:
-        view["kpi_note"] = lang.t(
-            "kpi_note", month=lang.long_month(current["month_start"]), previous=lang.long_month(previous["month_start"])
+        view["kpi_note"] = _sentence(
+            lang.t(
+                "kpi_note",
+                month=lang.long_month(current["month_start"]),
+                previous=lang.long_month(previous["month_start"]),
+            )
         )
     partial = [r for r in kpis if not r["is_complete_month"]]
     view["partial_note"] = (
-        lang.t("partial_month", month=lang.long_month(partial[-1]["month_start"]), as_of=lang.date(source.as_of_date))
+        _sentence(
+            lang.t(
+                "partial_month", month=lang.long_month(partial[-1]["month_start"]), as_of=lang.date(source.as_of_date)
+            )
+        )
         if partial
         else ""
     )
