@@ -77,7 +77,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "kpis": {"en": "Key figures", "ru": "Ключевые показатели"},
     "kpi_note": {
         "en": "{month} (last complete month) against {previous}.",
-        "ru": "{month} (последний полный месяц) по сравнению с {previous}.",
+        "ru": "{month} (последний полный месяц); для сравнения — {previous}.",
     },
     "kpi_note_single": {
         "en": "{month} (last complete month); no earlier month to compare with.",
