@@ -1,12 +1,13 @@
 """The marts on the real UCI file agree exactly with an independent pandas computation.
 
 The file is loaded and the sales marts built once (``dbt build``, data tests
-included); ``bench/pandas_marts.py`` recomputes the same figures from the CSV
-with the rules documented in the models' YAML, in exact arithmetic. Every
-figure must agree: the customer count, the total revenue to the cent, revenue
-and orders of every month, every cohort size and active-customer cell, the ABC
-class of every country and product, and recency, frequency and monetary of
-every customer in ``customer_rfm``.
+included); the pandas reference (``pytests/support/reference.py``)
+recomputes the same figures from the CSV with the rules documented in the
+models' YAML, in exact arithmetic. Every figure must agree: the customer
+count, the total revenue to the cent, revenue and orders of every month, every
+cohort size and active-customer cell, the ABC class of every country and
+product, and recency, frequency and monetary of every customer in
+``customer_rfm``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import pandas as pd
 import psycopg2.extensions
 import pytest
 
-from bench.pandas_marts import Marts, money
-from pytests.conftest import TEST_DBNAME, real_data_or_skip, reset_database, rows, run_cli, run_dbt, scalar
+from pytests.support.db import reset_database, rows, scalar
+from pytests.support.files import real_data_or_skip
+from pytests.support.reference import Marts, money
+from pytests.support.runs import run_cli, run_dbt
+from pytests.support.testdb import TEST_DBNAME
 from segmart import db
 from segmart.config import Connection
 

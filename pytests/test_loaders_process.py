@@ -13,7 +13,9 @@ import psycopg2.extensions
 import pytest
 
 from loaders.load import ensure_schema
-from pytests.conftest import ROOT, rows, run_cli, scalar
+from pytests.support import ROOT
+from pytests.support.db import rows, scalar
+from pytests.support.runs import run_cli
 from segmart.generate import generate_sales
 
 KILL_ROWS = 1_500_000

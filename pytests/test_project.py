@@ -18,7 +18,7 @@ import psutil
 import pytest
 import yaml
 
-from pytests.conftest import ROOT
+from pytests.support import ROOT
 from segmart.db import embedded
 
 PY = sys.executable

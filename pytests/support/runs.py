@@ -1,0 +1,51 @@
+"""The project's CLI and dbt, run in subprocesses against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pytests.support import (
+    ROOT,
+    testdb,  # noqa: F401  (chooses the test database: see its docstring)
+)
+
+
+def run_cli(*args: str, check: bool = True, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    """``python -m segmart ...`` in a subprocess, against the test database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "segmart", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ),
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"segmart {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def run_dbt(
+    *args: str, tmp_target: Path, check: bool = True, timeout: float = 3000
+) -> subprocess.CompletedProcess[str]:
+    """``dbt <args>`` against the test database, with its own target/log paths."""
+    env = dict(os.environ)
+    env["DBT_TARGET_PATH"] = str(tmp_target / "target")
+    env["DBT_LOG_PATH"] = str(tmp_target / "logs")
+    env["DBT_PROFILES_DIR"] = str(ROOT)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    dbt = Path(sys.executable).with_name("dbt")
+    result = subprocess.run(
+        [str(dbt), *args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}")
+    return result
