@@ -17,11 +17,22 @@ import psycopg2.extensions
 import pytest
 
 from pytests.support import (
+    runs,
     testdb,  # noqa: F401  (first: chooses the test database before segmart is imported)
 )
 from pytests.support.db import reset_database
 from segmart import db
 from segmart.config import Connection
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Tell ``support.runs`` which test runs, so that running dbt without the slow mark fails."""
+    runs.set_running_test(item.nodeid, slow=item.get_closest_marker("slow") is not None)
+    try:
+        return (yield)
+    finally:
+        runs.set_running_test(None)
 
 
 @pytest.fixture(scope="session")
