@@ -178,13 +178,17 @@ def test_every_customer_rfm(built: Built, marts: Marts) -> None:
     assert set(actual) == set(expected)
     assert actual == expected  # exact: monetary compares as Decimal, not just to the cent
     assert rows(built.pg, "select distinct as_of_date from data_mart.customer_rfm") == [(marts.as_of_date,)]
-    # the 1-5 scores too: rank-based quantiles, ties share a score, recency inverted
-    scores = {row.customer_id: (int(row.r_score), int(row.f_score), int(row.m_score)) for row in rfm.itertuples()}
+    # the 1-5 scores too: rank-based quantiles, ties share a score, recency inverted; and the segment
+    scores = {
+        row.customer_id: (int(row.r_score), int(row.f_score), int(row.m_score), row.rfm_segment)
+        for row in rfm.itertuples()
+    }
     actual_scores = {
-        customer: (r, f, m)
-        for customer, r, f, m in rows(
+        customer: (r, f, m, segment)
+        for customer, r, f, m, segment in rows(
             built.pg,
-            "select customer_id, r_score, f_score, m_score from data_mart.customer_rfm where source_system = 'uci'",
+            "select customer_id, r_score, f_score, m_score, rfm_segment from data_mart.customer_rfm"
+            " where source_system = 'uci'",
         )
     }
     assert actual_scores == scores
