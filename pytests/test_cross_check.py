@@ -25,7 +25,7 @@ import pytest
 from pytests.support.db import reset_database, rows, scalar
 from pytests.support.files import real_data_or_skip
 from pytests.support.reference import Marts, money
-from pytests.support.runs import run_cli, run_dbt
+from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
 from pytests.support.testdb import TEST_DBNAME
 from segmart import db
 from segmart.config import Connection
@@ -60,14 +60,7 @@ def built(connection_info: Connection, tmp_path_factory: pytest.TempPathFactory)
     reset_database(pg)
     run_cli("sales", str(path), timeout=900)
     dbt_dir = tmp_path_factory.mktemp("cross-check")
-    run_dbt(
-        "build",
-        "--select",
-        "+path:models/marts/sales +cohort_retention",
-        "--indirect-selection",
-        "cautious",
-        tmp_target=dbt_dir,
-    )
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
     yield Built(pg, dbt_dir)
     pg.close()
 

@@ -17,7 +17,7 @@ import pytest
 
 from pytests.support.db import rows
 from pytests.support.reference import Marts, money
-from pytests.support.runs import run_cli, run_dbt
+from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -30,14 +30,7 @@ def test_sales_marts_match_a_python_computation_from_the_csv(
     csv_path = tmp_path / "uci_small.csv"
     run_cli("generate", "sales", "--rows", "20000", "--customers", "800", "--seed", "5", str(csv_path))
     run_cli("sales", str(csv_path))
-    run_dbt(
-        "build",
-        "--select",
-        "+path:models/marts/sales +cohort_retention",
-        "--indirect-selection",
-        "cautious",
-        tmp_target=dbt_dir,
-    )
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
     marts = Marts(csv_path)
 
     check_monthly_revenue(marts, clean_pg)

@@ -15,6 +15,17 @@ from pytests.support import (
 # The test that is running, as conftest's hook reports it: (node id, has the slow mark).
 _running: tuple[str, bool] | None = None
 
+# `dbt build` of the sales marts and cohort_retention (a customer mart built from the
+# sales layer), with only the tests of the selected models: eager selection would
+# also pick relationship tests of marts this selection does not build
+SALES_MARTS_BUILD = (
+    "build",
+    "--select",
+    "+path:models/marts/sales +cohort_retention",
+    "--indirect-selection",
+    "cautious",
+)
+
 # CLI commands that run dbt
 DBT_COMMANDS = frozenset({"build"})
 
