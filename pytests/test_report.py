@@ -22,8 +22,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pytests.browser import CHART_PROBE, Browser, PageResult, chromium_or_skip
-from pytests.conftest import ROOT, reset_database, rows, run_cli, run_dbt, scalar
+from pytests.support import ROOT
+from pytests.support.browser import CHART_PROBE, Browser, PageResult, chromium_or_skip
+from pytests.support.db import reset_database, rows, scalar
+from pytests.support.runs import run_cli, run_dbt
 from segmart import db
 from segmart.generate import generate_bank, generate_sales
 from segmart.report import write_reports
