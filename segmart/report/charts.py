@@ -149,19 +149,8 @@ class Charts:
                     for dst in order
                 ]
             )
-        fig = go.Figure(
-            go.Heatmap(
-                z=z,
-                x=[names[s] for s in order],
-                y=[names[s] for s in present],
-                text=text,
-                texttemplate="%{text}",
-                hovertemplate="%{y} → %{x}: %{text}<extra></extra>",
-                colorscale="Blues",
-                zmin=0,
-                zmax=1,
-                showscale=False,
-            )
+        fig = _share_heatmap(
+            z, [names[s] for s in order], [names[s] for s in present], text, "%{y} → %{x}: %{text}", "Blues"
         )
         fig.update_layout(
             xaxis={"title": {"text": t.t("to_segment")}, "side": "top", "type": "category"},
@@ -211,22 +200,10 @@ class Charts:
             z.append(zr)
             text.append(tr)
             hover.append(hr)
-        fig = go.Figure(
-            go.Heatmap(
-                z=z,
-                x=list(range(width)),
-                y=[t.month(c) for c in cohorts],
-                text=text,
-                customdata=hover,
-                texttemplate="%{text}",
-                hovertemplate="%{y}, +%{x}: %{customdata}<extra></extra>",
-                colorscale="Greens",
-                zmin=0,
-                zmax=1,
-                hoverongaps=False,
-                showscale=False,
-            )
+        fig = _share_heatmap(
+            z, list(range(width)), [t.month(c) for c in cohorts], text, "%{y}, +%{x}: %{customdata}", "Greens"
         )
+        fig.update_traces(customdata=hover)
         fig.update_layout(
             xaxis={"title": {"text": t.t("months_since")}, "side": "top", "dtick": 1},
             yaxis={"title": {"text": t.t("cohort_month")}, "autorange": "reversed", "type": "category"},
@@ -345,18 +322,8 @@ class Charts:
                     for c in counts
                 ]
             )
-        fig = go.Figure(
-            go.Heatmap(
-                z=z,
-                x=[str(c) for c in counts],
-                y=[label for _, label in bands],
-                text=text,
-                texttemplate="%{text}",
-                hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
-                colorscale="Purples",
-                zmin=0,
-                showscale=False,
-            )
+        fig = _share_heatmap(
+            z, [str(c) for c in counts], [label for _, label in bands], text, "%{y}, %{x}: %{text}", "Purples"
         )
         fig.update_layout(
             xaxis={"title": {"text": t.t("products_used")}, "type": "category"},
@@ -368,6 +335,27 @@ class Charts:
         if row["band_min_income"] is None and row["band_max_income"] is None:
             return self.lang.t("unknown_income")
         return row["income_band"]
+
+
+def _share_heatmap(
+    z: list[list[float | None]], x: list, y: list[str], text: list[list[str]], hover: str, colours: str
+) -> go.Figure:
+    """A heatmap of shares (0 to 1) with the share written in each cell; None cells stay empty."""
+    return go.Figure(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=y,
+            text=text,
+            texttemplate="%{text}",
+            hovertemplate=hover + "<extra></extra>",
+            colorscale=colours,
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            showscale=False,
+        )
+    )
 
 
 def _pareto_points(rows: list[Row]) -> list[int]:
