@@ -23,11 +23,14 @@ from pathlib import Path
 import numpy as np
 import psycopg2.extensions
 import pytest
-import yaml
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from pytests.conftest import ROOT, TEST_DBNAME, real_data_or_skip, reset_database, rows, run_cli, run_dbt
+from pytests.support.db import reset_database, rows
+from pytests.support.files import real_data_or_skip
+from pytests.support.project import project_vars
+from pytests.support.runs import run_cli, run_dbt
+from pytests.support.testdb import TEST_DBNAME
 from segmart import db
 from segmart.config import Connection
 
@@ -38,10 +41,6 @@ log = logging.getLogger(__name__)
 SOURCE = "uci"
 MIN_AGREEMENT = 0.999
 MAX_INERTIA_RELATIVE_DIFF = 1e-4
-
-
-def project_vars() -> dict:
-    return yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 VARS = project_vars()
