@@ -147,6 +147,22 @@ def _bi(args: argparse.Namespace) -> int:
             f"server    {where.server}\ndatabase  {where.dbname}\n"
         )
         return 0
+    if action == "contracts":
+        from segmart import db
+        from segmart.bi import contracts
+
+        db.resolve()
+        now = contracts.current()
+        if args.update:
+            log.info("wrote %s (%d marts)", contracts.save(now), len(now))
+            return 0
+        breaks = contracts.breaking_changes(contracts.load(), now)
+        for item in breaks:
+            log.error("breaking: %s", item)
+        if breaks:
+            return 1
+        log.info("contracts compatible with %s (%d marts read by exposures)", contracts.SNAPSHOT, len(now))
+        return 0
     if action == "docs":
         from segmart.bi.docs import generate
 
@@ -248,7 +264,7 @@ def _add_bi(sub: argparse._SubParsersAction) -> None:
     from segmart.config import PROJECT_ROOT
 
     bi = sub.add_parser("bi", help="connect BI tools (Power BI, DataLens, Metabase, Superset) to data_mart")
-    actions = bi.add_subparsers(dest="bi_action", metavar="{pbids,m,add-user,info,docs}", required=True)
+    actions = bi.add_subparsers(dest="bi_action", metavar="{pbids,m,add-user,info,docs,contracts}", required=True)
     host_help = "host name or address BI tools use (default: SEGMART_BI_HOST, the --listen address, or 127.0.0.1)"
 
     pbids = actions.add_parser("pbids", help="write a Power BI data-source file (.pbids) for this database")
@@ -270,6 +286,11 @@ def _add_bi(sub: argparse._SubParsersAction) -> None:
 
     docs = actions.add_parser("docs", help="write the dbt documentation as one HTML file next to the report")
     docs.add_argument("--out", type=Path, help="folder (default: SEGMART_REPORT_DIR or reports/)")
+
+    contracts = actions.add_parser(
+        "contracts", help="check the marts' columns against contracts/data_mart.json (exit 1 on a breaking change)"
+    )
+    contracts.add_argument("--update", action="store_true", help="rewrite the snapshot from the current models")
     bi.set_defaults(func=_bi)
 
 

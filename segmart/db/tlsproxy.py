@@ -10,7 +10,9 @@ would (``hostssl`` from one CIDR, scram by the server, owner local-only):
 * a client must ask for TLS (``SSLRequest``); any other first message is
   refused with a PostgreSQL error ("SSL is required"), so ``sslmode=disable``
   fails and ``sslmode=prefer`` ends up encrypted;
-* the peer address must be in the allowed CIDR (or loopback);
+* the peer address must be in the allowed CIDR (checked once TLS is up, so
+  the client can show why; local tools use the
+  server's own port on 127.0.0.1 and never pass through here);
 * inside TLS the start-up message is read and a connection as a refused user
   (the superuser, the project owner) is turned away before the server sees it;
 * everything after that is relayed byte for byte to 127.0.0.1, where the
@@ -40,7 +42,6 @@ GSSENC_REQUEST = 80877104
 CANCEL_REQUEST = 80877102
 PROTOCOL_3 = 196608
 MAX_STARTUP = 10_000
-LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def startup_user(packet: bytes) -> str | None:
 class Relay:
     def __init__(self, config: ProxyConfig) -> None:
         self.config = config
-        self.allowed = (ipaddress.ip_network(config.cidr, strict=False), *LOOPBACK)
+        self.allowed = ipaddress.ip_network(config.cidr, strict=False)
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.minimum_version = ssl.TLSVersion.TLSv1_2
         self.context.load_cert_chain(config.cert_file, config.key_file)
@@ -101,16 +102,11 @@ class Relay:
             return False
         if address.version == 6 and address.ipv4_mapped:
             address = address.ipv4_mapped
-        return any(address in network for network in self.allowed)
+        return address in self.allowed
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         try:
-            if not self._peer_allowed(writer):
-                log.warning("refused %s: not in %s", peer, self.config.cidr)
-                writer.write(error_response(f"connections from {peer[0]} are not allowed (see SEGMART_LISTEN_CIDR)"))
-                await writer.drain()
-                return
             await self._negotiate(reader, writer, peer)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError) as exc:
             log.info("connection from %s ended: %s", peer, exc)
@@ -124,7 +120,7 @@ class Relay:
                 writer.write(b"N")
                 await writer.drain()
                 continue
-            if code == CANCEL_REQUEST and length == 16:
+            if code == CANCEL_REQUEST and length == 16 and self._peer_allowed(writer):
                 # carries only a backend pid and its secret key: pass it on as libpq sends it
                 await self._relay(reader, writer, struct.pack("!ii", length, code) + await reader.readexactly(8))
                 return
@@ -144,6 +140,12 @@ class Relay:
             return
         packet = struct.pack("!i", length) + await reader.readexactly(length - 4)
         user = startup_user(packet)
+        # refused after the handshake, as PostgreSQL does for pg_hba, so the client can show the reason
+        if not self._peer_allowed(writer):
+            log.warning("refused %s: not in %s", peer, self.config.cidr)
+            writer.write(error_response(f"connections from {peer[0]} are not allowed (see SEGMART_LISTEN_CIDR)"))
+            await writer.drain()
+            return
         if user in self.config.refused_users:
             log.warning("refused %s: user %r may connect from the server's machine only", peer, user)
             writer.write(error_response(f"user {user!r} may connect from the server's own machine only"))

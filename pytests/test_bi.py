@@ -1,0 +1,219 @@
+"""The BI kit: connection files, read-only logins over TLS, network modes, contracts, self-describing marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from pytests.conftest import run_cli
+from pytests.test_project import cli, embedded_env, server_base  # noqa: F401  (server_base is a fixture)
+
+# --- connection files ---------------------------------------------------------
+
+
+def test_pbids_is_the_documented_shape_for_this_server(tmp_path: Path, connection_info) -> None:
+    out = tmp_path / "segmart.pbids"
+    run_cli("bi", "pbids", "--out", str(out))
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["version"] == "0.1"
+    assert len(document["connections"]) == 1  # a .pbids file holds exactly one data source
+    connection = document["connections"][0]
+    assert connection["mode"] == "Import"
+    assert connection["details"]["protocol"] == "postgresql"
+    assert connection["details"]["address"] == {
+        "server": f"{connection_info.host}:{connection_info.port}",
+        "database": connection_info.dbname,
+    }
+    assert connection_info.password not in out.read_text()
+
+
+def test_m_snippet_and_info_name_this_server(connection_info) -> None:
+    server = f"{connection_info.host}:{connection_info.port}"
+    m = run_cli("bi", "m", "--table", "monthly_kpis").stdout
+    assert f'PostgreSQL.Database("{server}", "{connection_info.dbname}")' in m
+    assert '[Schema = "data_mart", Item = "monthly_kpis"]' in m
+    info = run_cli("bi", "info", "--user", "analyst").stdout
+    assert f"postgresql://analyst@{server}/{connection_info.dbname}" in info
+    for word in ("DataLens", "6432", "Metabase", "Superset", f"port      {connection_info.port}"):
+        assert word in info
+    assert connection_info.password not in info
+
+
+# --- network access: an embedded server of its own, on loopback only -----------------
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    result = cli("db", "start", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _owner_password(env: dict[str, str]) -> str:
+    return (Path(env["SEGMART_STATE_DIR"]) / "embedded.password").read_text().strip()
+
+
+def _network(env: dict[str, str]) -> dict | None:
+    path = Path(env["SEGMART_STATE_DIR"]) / "network.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _server_port(env: dict[str, str]) -> int:
+    return int(cli("db", "url", env=env).stdout.strip().rsplit(":", 1)[1].split("/")[0])
+
+
+def _connect(port: int, user: str, password: str, sslmode: str, **extra: str):
+    return psycopg2.connect(
+        host="127.0.0.1", port=port, dbname="segmart", user=user, password=password, sslmode=sslmode, **extra
+    )
+
+
+@pytest.fixture
+def lan_server(server_base: Path) -> Iterator[dict[str, str]]:  # noqa: F811
+    env = embedded_env(server_base)
+    yield env
+    cli("db", "stop", env=env)
+
+
+def test_listen_requires_tls_keeps_the_owner_local_and_add_user_reads_data_mart_only(
+    lan_server: dict[str, str],
+) -> None:
+    env = lan_server
+    _start(env)
+    assert _network(env) is None  # default: 127.0.0.1 only, nothing else listens
+    owner = _owner_password(env)
+    server_port = _server_port(env)
+    with _connect(server_port, "segmart", owner, "disable") as pg, pg.cursor() as cur:
+        cur.execute("create schema staging; create table staging.secret (x int); insert into staging.secret values (1)")
+        cur.execute(
+            "create schema data_mart; create table data_mart.kpis (x int); insert into data_mart.kpis values (7)"
+        )
+        cur.execute("create table public.other (x int)")
+    pg.close()
+
+    _start(env, "--listen", "127.0.0.1")
+    network = _network(env)
+    assert network is not None and network["cidr"] == "127.0.0.0/24"
+    tls_port = network["port"]
+    assert tls_port != server_port
+
+    made = cli("bi", "add-user", "powerbi", env=env)
+    assert made.returncode == 0, made.stderr
+    password = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("password"))
+    assert f"127.0.0.1:{tls_port}" in made.stdout  # tells the login where to connect
+    # the password never reaches the server: only a SCRAM verifier is stored
+    with _connect(server_port, "segmart", owner, "disable") as pg, pg.cursor() as cur:
+        cur.execute("select rolpassword from pg_authid where rolname = 'powerbi'")
+        assert cur.fetchone()[0].startswith("SCRAM-SHA-256$")
+        # dbt's on-run-end grant, which a real build runs; here by hand for the scratch table
+        cur.execute("grant usage on schema data_mart to bi_reader; grant select on data_mart.kpis to bi_reader")
+    pg.close()
+
+    bi = _connect(tls_port, "powerbi", password, "require")
+    try:
+        assert bi.info.ssl_in_use
+        with bi.cursor() as cur:
+            cur.execute("select x from kpis")  # search_path is data_mart
+            assert cur.fetchall() == [(7,)]
+            cur.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_schema not in ('pg_catalog', 'information_schema') "
+                "and has_table_privilege(format('%I.%I', table_schema, table_name), 'select')"
+            )
+            assert cur.fetchall() == [("data_mart.kpis",)]
+        bi.rollback()
+        for statement in ("select * from staging.secret", "select * from public.other"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege), bi.cursor() as cur:
+                cur.execute(statement)
+            bi.rollback()
+        with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction), bi.cursor() as cur:
+            cur.execute("create table data_mart.mine (x int)")
+    finally:
+        bi.close()
+
+    with pytest.raises(psycopg2.OperationalError, match="SSL is required"):
+        _connect(tls_port, "powerbi", password, "disable")
+    with pytest.raises(psycopg2.OperationalError, match="own machine only"):
+        _connect(tls_port, "segmart", owner, "require")
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        _connect(tls_port, "powerbi", "not-the-password", "require")
+    # the self-signed certificate names the address, so clients can verify it fully
+    cert = Path(env["SEGMART_STATE_DIR"]) / "tls" / "server.crt"
+    _connect(tls_port, "powerbi", password, "verify-full", sslrootcert=str(cert)).close()
+    info = cli("bi", "info", "--user", "powerbi", env=env).stdout
+    assert f"postgresql://powerbi@127.0.0.1:{tls_port}/segmart?sslmode=require" in info
+
+    # the setting survives a restart, and `--listen localhost` closes the network access again
+    assert cli("db", "stop", env=env).returncode == 0
+    with pytest.raises(psycopg2.OperationalError):
+        _connect(tls_port, "powerbi", password, "require")
+    _start(env)
+    _connect(tls_port, "powerbi", password, "require").close()
+    _start(env, "--listen", "localhost")
+    assert _network(env) is None
+    with pytest.raises(psycopg2.OperationalError):
+        _connect(tls_port, "powerbi", password, "require")
+    _connect(server_port, "powerbi", password, "prefer").close()  # on this machine, as before
+
+
+def test_listen_refuses_addresses_outside_the_cidr(lan_server: dict[str, str]) -> None:
+    env = dict(lan_server, SEGMART_LISTEN="127.0.0.1", SEGMART_LISTEN_CIDR="10.20.0.0/16")
+    _start(env)
+    network = _network(env)
+    assert network is not None and network["cidr"] == "10.20.0.0/16"
+    with pytest.raises(psycopg2.OperationalError, match="not allowed"):
+        _connect(network["port"], "segmart", _owner_password(env), "require")
+
+
+def test_listen_on_every_address_needs_a_cidr(lan_server: dict[str, str]) -> None:
+    result = cli("db", "start", "--listen", "*", env=lan_server)
+    assert result.returncode == 2 and "SEGMART_LISTEN_CIDR" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_listen_uses_your_own_certificate(lan_server: dict[str, str], tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "segmart test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "mine.crt", tmp_path / "mine.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    env = dict(lan_server, SEGMART_TLS_CERT=str(cert_file), SEGMART_TLS_KEY=str(key_file))
+    _start(env, "--listen", "127.0.0.1")
+    port = _network(env)["port"]
+    # the TLS handshake verifies against the user's own CA; the login itself then fails on the password
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(
+            host="localhost",
+            hostaddr="127.0.0.1",
+            port=port,
+            dbname="segmart",
+            user="nobody",
+            password="x",
+            sslmode="verify-full",
+            sslrootcert=str(cert_file),
+        )
