@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 from pytests.conftest import run_cli
 from pytests.test_project import cli, embedded_env, server_base  # noqa: F401  (server_base is a fixture)
+from segmart.bi import contracts
 
 # --- connection files ---------------------------------------------------------
 
@@ -217,3 +219,51 @@ def test_listen_uses_your_own_certificate(lan_server: dict[str, str], tmp_path: 
             sslmode="verify-full",
             sslrootcert=str(cert_file),
         )
+
+
+# --- stable contracts ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, dict]:
+    return contracts.load()
+
+
+def test_contract_snapshot_covers_what_the_exposures_read(committed: dict[str, dict]) -> None:
+    assert {"client_segments", "client_product_usage", "client_cross_sell", "dim_date", "monthly_kpis"} <= set(
+        committed
+    )
+    assert all(entry["columns"] and entry["exposures"] for entry in committed.values())
+    assert "power_bi_segmentation_report" in committed["client_product_usage"]["exposures"]
+
+
+def test_contract_check_fails_on_a_rename_a_retype_or_a_removal(committed: dict[str, dict]) -> None:
+    renamed = copy.deepcopy(committed)
+    columns = renamed["client_segments"]["columns"]
+    columns["client_income"] = columns.pop("client_revenue")
+    assert [str(b) for b in contracts.breaking_changes(committed, renamed)] == [
+        "client_segments.client_revenue: removed or renamed (bump the model version)"
+    ]
+    retyped = copy.deepcopy(committed)
+    retyped["dim_date"]["columns"]["calendar_date"] = "timestamp"
+    assert [b.column for b in contracts.breaking_changes(committed, retyped)] == ["calendar_date"]
+    removed = copy.deepcopy(committed)
+    del removed["monthly_kpis"]
+    assert [b.mart for b in contracts.breaking_changes(committed, removed)] == ["monthly_kpis"]
+
+
+def test_contract_check_passes_additive_changes_and_version_bumps(committed: dict[str, dict]) -> None:
+    added = copy.deepcopy(committed)
+    added["client_segments"]["columns"]["client_region"] = "text"
+    added["new_mart"] = {"version": None, "exposures": ["power_bi_segmentation_report"], "columns": {"x": "integer"}}
+    assert contracts.breaking_changes(committed, added) == []
+    bumped = copy.deepcopy(committed)
+    bumped["client_segments"]["version"] = 2
+    del bumped["client_segments"]["columns"]["client_revenue"]
+    assert contracts.breaking_changes(committed, bumped) == []
+
+
+@pytest.mark.slow
+def test_project_keeps_the_committed_contracts() -> None:
+    result = run_cli("bi", "contracts", check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
