@@ -6,13 +6,15 @@ import copy
 import datetime as dt
 import json
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
 import pytest
 
-from pytests.conftest import run_cli
+from pytests.conftest import ROOT, rows, run_cli, run_dbt, scalar
 from pytests.test_project import cli, embedded_env, server_base  # noqa: F401  (server_base is a fixture)
 from segmart.bi import contracts
 
@@ -267,3 +269,202 @@ def test_contract_check_passes_additive_changes_and_version_bumps(committed: dic
 def test_project_keeps_the_committed_contracts() -> None:
     result = run_cli("bi", "contracts", check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+# --- self-describing, typed, related marts (one dbt build of the sample data) ------------
+
+
+SEEDS = {path.stem for path in (ROOT / "seeds").glob("*.csv")}
+# mart -> (its columns, the mart and columns they refer to); the relationships BI should find
+EXPECTED_FOREIGN_KEYS = {
+    ("client_cross_sell", ("client_id",), "client_segments", ("client_id",)),
+    ("client_product_usage", ("client_id",), "client_segments", ("client_id",)),
+}
+
+
+@pytest.fixture(scope="module")
+def built(connection_info, tmp_path_factory: pytest.TempPathFactory):
+    """The sample data landed and every model built, in the test database."""
+    from pytests.conftest import reset_database
+    from segmart import db
+    from segmart.pipeline import sample_files
+
+    pg = db.connect(connection_info)
+    reset_database(pg)
+    sales, bank = sample_files()
+    run_cli("sales", *map(str, sales))
+    run_cli("bank", *map(str, bank))
+    target = tmp_path_factory.mktemp("bi-dbt")
+    run_dbt("build", tmp_target=target)
+    yield pg, target
+    pg.close()
+
+
+def _mart_tables(pg) -> list[str]:
+    return [
+        name
+        for (name,) in rows(
+            pg,
+            "select table_name from information_schema.tables "
+            "where table_schema = 'data_mart' and table_type = 'BASE TABLE' order by 1",
+        )
+        if name not in SEEDS
+    ]
+
+
+@pytest.mark.slow
+def test_every_mart_relation_and_column_carries_its_description(built) -> None:
+    pg, _target = built
+    missing = rows(
+        pg,
+        """
+        select c.relname || coalesce('.' || a.attname, '')
+        from pg_class as c
+        inner join pg_namespace as n on n.oid = c.relnamespace
+        left join pg_attribute as a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        where n.nspname = 'data_mart' and c.relkind in ('r', 'v', 'm', 'p')
+          and coalesce(btrim(case when a.attname is null then obj_description(c.oid, 'pg_class')
+                                  else col_description(c.oid, a.attnum) end), '') = ''
+        union all
+        select c.relname
+        from pg_class as c
+        inner join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = 'data_mart' and c.relkind in ('r', 'v', 'm', 'p')
+          and coalesce(btrim(obj_description(c.oid, 'pg_class')), '') = ''
+        order by 1
+        """,
+    )
+    assert missing == []
+    assert len(_mart_tables(pg)) >= 20
+
+
+@pytest.mark.slow
+def test_no_numeric_without_a_scale_in_data_mart(built) -> None:
+    pg, _target = built
+    loose = rows(
+        pg,
+        "select table_name || '.' || column_name || ' ' || data_type from information_schema.columns "
+        "where table_schema = 'data_mart' and ((data_type = 'numeric' and numeric_scale is null) "
+        "or data_type in ('double precision', 'real'))",
+    )
+    assert loose == []
+    # and money keeps what the data holds: the UCI prices' third decimal is not rounded away
+    assert (
+        scalar(
+            pg,
+            "select numeric_scale from information_schema.columns "
+            "where table_schema = 'data_mart' and table_name = 'sales_lines' and column_name = 'unit_price'",
+        )
+        >= 3
+    )
+
+
+@pytest.mark.slow
+def test_every_mart_has_a_primary_key_and_the_foreign_keys_hold(built) -> None:
+    pg, _target = built
+    keyed = {
+        name
+        for (name,) in rows(
+            pg,
+            "select cl.relname from pg_constraint as co inner join pg_class as cl on cl.oid = co.conrelid "
+            "where co.contype = 'p' and co.connamespace = 'data_mart'::regnamespace",
+        )
+    }
+    assert [name for name in _mart_tables(pg) if name not in keyed] == []
+    declared = rows(
+        pg,
+        """
+        select src.relname, array_agg(sa.attname order by k.n), dst.relname, array_agg(da.attname order by k.n),
+               co.convalidated
+        from pg_constraint as co
+        inner join pg_class as src on src.oid = co.conrelid
+        inner join pg_class as dst on dst.oid = co.confrelid
+        cross join lateral unnest(co.conkey, co.confkey) with ordinality as k (src_att, dst_att, n)
+        inner join pg_attribute as sa on sa.attrelid = co.conrelid and sa.attnum = k.src_att
+        inner join pg_attribute as da on da.attrelid = co.confrelid and da.attnum = k.dst_att
+        where co.contype = 'f' and co.connamespace = 'data_mart'::regnamespace
+        group by co.oid, src.relname, dst.relname, co.convalidated
+        """,
+    )
+    found = {(src, tuple(cols), dst, tuple(ref)) for src, cols, dst, ref, _valid in declared}
+    assert EXPECTED_FOREIGN_KEYS <= found
+    assert all(valid for *_rest, valid in declared)
+    for src, cols, dst, ref in found:  # PostgreSQL enforces them; check the data anyway
+        join = " and ".join(f"s.{c} = d.{r}" for c, r in zip(cols, ref, strict=True))
+        not_null = " and ".join(f"s.{c} is not null" for c in cols)
+        orphans = scalar(
+            pg,
+            f"select count(*) from data_mart.{src} as s left join data_mart.{dst} as d on {join} "
+            f"where {not_null} and d.{ref[0]} is null",
+        )
+        assert orphans == 0, (src, dst)
+
+
+@pytest.mark.slow
+def test_dim_date_covers_every_date_of_every_mart(built) -> None:
+    pg, _target = built
+    date_columns = rows(
+        pg,
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = 'data_mart' and data_type = 'date' and table_name <> 'dim_date'",
+    )
+    assert len(date_columns) > 10
+    uncovered = {}
+    for table, column in date_columns:
+        count = scalar(
+            pg,
+            f'select count(*) from data_mart."{table}" as t left join data_mart.dim_date as d '
+            f'on t."{column}" = d.calendar_date where t."{column}" is not null and d.calendar_date is null',
+        )
+        if count:
+            uncovered[f"{table}.{column}"] = count
+    assert uncovered == {}
+    first, last, days = rows(pg, "select min(calendar_date), max(calendar_date), count(*) from data_mart.dim_date")[0]
+    assert (first.month, first.day, last.month, last.day) == (1, 1, 12, 31)  # whole years
+    assert days == (last - first).days + 1  # no gaps
+
+
+@pytest.mark.slow
+def test_rebuilds_stay_atomic_for_a_bi_reader(built, connection_info) -> None:
+    """A BI login reading while marts with keys are rebuilt never sees an error or a missing table."""
+    pg, target = built
+    from segmart.bi.users import add_login
+
+    login = add_login(pg, "bi_atomic_reader", reset_password=True)
+    marts = ["dim_date", "client_segments", "client_cross_sell", "client_product_usage", "monthly_kpis"]
+    errors: list[str] = []
+    reads = 0
+    stop = threading.Event()
+
+    def reader() -> None:
+        nonlocal reads
+        conn = psycopg2.connect(**dict(connection_info.dsn_kwargs(), user=login.name, password=login.password))
+        conn.autocommit = True
+        try:
+            while not stop.is_set():
+                for mart in marts:
+                    try:
+                        with conn.cursor() as cur:
+                            cur.execute(f"select count(*) from data_mart.{mart}")
+                            if cur.fetchone()[0] == 0:
+                                errors.append(f"{mart}: empty")
+                        reads += 1
+                    except psycopg2.Error as exc:
+                        errors.append(f"{mart}: {exc}".strip())
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        started = time.monotonic()
+        run_dbt("run", "-s", *marts, tmp_target=target)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert errors == []
+    assert reads > len(marts), f"the reader ran only {reads} queries in {elapsed:.1f} s"
+    with pg.cursor() as cur:
+        cur.execute("drop role bi_atomic_reader")
+    pg.commit()
