@@ -468,3 +468,13 @@ def test_rebuilds_stay_atomic_for_a_bi_reader(built, connection_info) -> None:
     with pg.cursor() as cur:
         cur.execute("drop role bi_atomic_reader")
     pg.commit()
+
+
+@pytest.mark.slow
+def test_docs_are_one_html_file_next_to_the_report(built, tmp_path: Path) -> None:
+    run_cli("bi", "docs", "--out", str(tmp_path), timeout=600)
+    [page] = list(tmp_path.iterdir())
+    text = page.read_text(encoding="utf-8")
+    assert page.name == "segmart_dbt_docs.html" and text.lstrip().lower().startswith("<!doctype html")
+    # manifest and catalog are inlined: the page works from a file share, with no server
+    assert "client_product_usage" in text and "calendar_date" in text
