@@ -3,9 +3,20 @@
 -- every bank product use, the day after the last of each (the default as-of
 -- dates) and the as-of vars when set. Reads staging, not marts, so that marts
 -- can declare foreign keys to it.
+-- Incremental (merge on calendar_date) so that the table is never swapped:
+-- a swap drops the foreign keys that other marts (incremental ones included)
+-- declare to it. Every run recomputes every day and updates the flags.
 -- The calendar's as-of date is the `calendar_as_of_date` var, or by default
 -- the day after the newest date of any source; a day is observed before it
 -- and a month is complete when its last day is observed.
+{{
+    config(
+        materialized='incremental',
+        unique_key='calendar_date',
+        incremental_strategy='merge',
+    )
+}}
+
 with
 
 uci_lines as (
