@@ -248,7 +248,8 @@ def test_contract_check_fails_on_a_rename_a_retype_or_a_removal(committed: dict[
     ]
     retyped = copy.deepcopy(committed)
     retyped["dim_date"]["columns"]["calendar_date"] = "timestamp"
-    assert [b.column for b in contracts.breaking_changes(committed, retyped)] == ["calendar_date"]
+    retyped["monthly_kpis"]["columns"]["aov"] = "numeric(18,0)"  # cents rounded away
+    assert [b.column for b in contracts.breaking_changes(committed, retyped)] == ["calendar_date", "aov"]
     removed = copy.deepcopy(committed)
     del removed["monthly_kpis"]
     assert [b.mart for b in contracts.breaking_changes(committed, removed)] == ["monthly_kpis"]
@@ -257,6 +258,9 @@ def test_contract_check_fails_on_a_rename_a_retype_or_a_removal(committed: dict[
 def test_contract_check_passes_additive_changes_and_version_bumps(committed: dict[str, dict]) -> None:
     added = copy.deepcopy(committed)
     added["client_segments"]["columns"]["client_region"] = "text"
+    loose = copy.deepcopy(committed)
+    loose["monthly_kpis"]["columns"]["aov"] = "numeric"  # as before the marts were typed
+    assert contracts.breaking_changes(loose, committed) == []  # gaining a scale reads the same
     added["new_mart"] = {"version": None, "exposures": ["power_bi_segmentation_report"], "columns": {"x": "integer"}}
     assert contracts.breaking_changes(committed, added) == []
     bumped = copy.deepcopy(committed)

@@ -201,7 +201,8 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
     db.add_argument(
         "--listen",
         metavar="ADDRESS[:PORT]",
-        help="with start: also accept TLS connections on this address (default port: server port + 1); "
+        help="with start: also accept TLS connections on this address (default port: the first free one "
+        "after the server's); "
         "'localhost' closes it again (default: SEGMART_LISTEN, else as last started)",
     )
     db.add_argument(

@@ -3,7 +3,9 @@
 ``contracts/data_mart.json`` holds, for every mart or seed an exposure
 (``models/exposures.yml``) depends on, its model version and its columns with
 their declared types. A change is *breaking* when a snapshotted column is
-removed, renamed (= removed) or changes type, or a snapshotted mart goes away,
+removed, renamed (= removed) or changes type (an unconstrained ``numeric``
+gaining a precision and scale is not a change of type for a reader), or a
+snapshotted mart goes away,
 while the model's version stays the same. New columns and new marts are
 additive and pass; after any change, ``python3 run.py bi contracts --update``
 rewrites the snapshot (and CHANGELOG.md says what changed).
@@ -60,6 +62,15 @@ class Break:
         return f"{where}: {self.problem}"
 
 
+def compatible_type(old: str, new: str) -> bool:
+    """Same declared type, or an unconstrained ``numeric`` that gained a precision and scale.
+
+    The latter reads the same in every BI tool (a decimal number); narrowing a
+    declared precision or scale, or any other change of type, is breaking.
+    """
+    return old == new or (old == "numeric" and re.fullmatch(r"numeric\(\d+,\d+\)", new) is not None)
+
+
 def _newer(new: object, old: object) -> bool:
     try:
         return new is not None and (old is None or float(str(new)) > float(str(old)))
@@ -80,7 +91,7 @@ def breaking_changes(old: dict[str, dict], new: dict[str, dict]) -> list[Break]:
         for column, data_type in before["columns"].items():
             if column not in after["columns"]:
                 breaks.append(Break(mart, column, "removed or renamed (bump the model version)"))
-            elif after["columns"][column] != data_type:
+            elif not compatible_type(data_type, after["columns"][column]):
                 breaks.append(
                     Break(mart, column, f"type {data_type} -> {after['columns'][column]} (bump the model version)")
                 )

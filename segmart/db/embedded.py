@@ -417,8 +417,16 @@ def _wanted_network(pgdata: Path, server_port: int, listen: str | None, cidr: st
     elif stored.listen is not None and stored.port:
         port = stored.port
     else:
-        port = server_port + 1
+        port = _free_port_after(server_port)
     return Network(listen=listen, port=port, cidr=cidr)
+
+
+def _free_port_after(server_port: int) -> int:
+    """The first free port after the server's: where the relay listens unless told otherwise."""
+    for port in range(server_port + 1, min(server_port + 200, 65536)):
+        if _port_is_free(port):
+            return port
+    raise SegmartError(f"No free port after {server_port}; choose one with --listen ADDRESS:PORT or {LISTEN_PORT_VAR}.")
 
 
 def _proxy_pid(pgdata: Path) -> int | None:
