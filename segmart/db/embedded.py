@@ -502,14 +502,20 @@ def _apply_network(pgdata: Path, wanted: Network, server_port: int) -> None:
     _stop_proxy(pgdata)
     config_file.write_text(config.as_json())
     _network_file(pgdata).write_text(json.dumps(wanted.__dict__, indent=2) + "\n")
+    # detached: it outlives this command (and, on Windows, its console) until `db stop`
+    detach: dict[str, object] = (
+        {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+        if sys.platform == "win32"
+        else {"start_new_session": True}
+    )
     with logfile.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "segmart.db.tlsproxy", str(config_file)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out,
-            start_new_session=True,
             close_fds=True,
+            **detach,
         )
     pidfile.write_text(f"{process.pid}\n")
     _wait_for_port(wanted.listen, wanted.port, process, logfile)
