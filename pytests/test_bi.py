@@ -14,7 +14,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from pytests.conftest import ROOT, rows, run_cli, run_dbt, scalar
+from pytests.support import ROOT
+from pytests.support.db import reset_database, rows, scalar
+from pytests.support.runs import run_cli, run_dbt
 from pytests.test_project import cli, embedded_env, server_base  # noqa: F401  (server_base is a fixture)
 from segmart.bi import contracts
 
@@ -289,7 +291,6 @@ EXPECTED_FOREIGN_KEYS = {
 @pytest.fixture(scope="module")
 def built(connection_info, tmp_path_factory: pytest.TempPathFactory):
     """The sample data landed and every model built, in the test database."""
-    from pytests.conftest import reset_database
     from segmart import db
     from segmart.pipeline import sample_files
 
