@@ -102,7 +102,8 @@ def command(
         log.info("%s on 127.0.0.1:%s, data in %s", word, state.port, state.data_dir)
         opened = embedded.network()
         if opened.listen is not None:
-            log.info("open to the network on %s:%s over TLS, from %s", opened.listen, opened.port, opened.cidr)
+            relay = "open" if embedded.relay_running() else "set up, relay not running"
+            log.info("network access (%s): %s:%s over TLS, from %s", relay, opened.listen, opened.port, opened.cidr)
         return 0 if state.running else 3
     elif action == "url":
         sys.stdout.write(resolve(start_embedded=False).url() + "\n")

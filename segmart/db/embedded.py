@@ -442,6 +442,11 @@ def _proxy_pid(pgdata: Path) -> int | None:
     return None
 
 
+def relay_running() -> bool:
+    """True when the TLS relay of ``db start --listen`` is up."""
+    return _proxy_pid(data_dir()) is not None
+
+
 def _stop_proxy(pgdata: Path) -> None:
     pid = _proxy_pid(pgdata)
     if pid is not None:
