@@ -141,7 +141,8 @@ def build(
     where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
     log.info(
         '\nBuilt in %.0fs on the %s:\n%s\n\nConnect: %s\n  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
-        "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
+        "  Power BI: `python3 run.py bi pbids` (server %s:%d, database %s), then `python3 run.py bi add-user NAME`\n"
+        "  for a login in the read-only role %r; `bi info` for DataLens, Metabase, Superset.\n"
         "  dbt by hand: source .venv/bin/activate && dbt build%s",
         time.perf_counter() - started,
         where,

@@ -32,7 +32,7 @@ final as (
         classified.line_status,
         classified.line_status = 'kept' as is_kept,
         classified.line_count,
-        classified.net_amount,
+        cast(classified.net_amount as numeric(18, 3)) as net_amount,
         cast(staged.staged_rows as bigint) as source_staged_rows,
         cast(
             sum(classified.line_count) over (partition by classified.source_system) as bigint
