@@ -57,6 +57,7 @@ from segmart.generate import generate_sales  # noqa: E402
 log = logging.getLogger("bench")
 MARTS = bench_dbt.ALL_MARTS
 NO_UNIT = ("--exclude-resource-type", "unit_test")
+WHERE_TIME_GOES: list[tuple[str, list[tuple[str, float]]]] = []  # (step, slowest dbt nodes)
 
 
 @dataclass
@@ -188,12 +189,14 @@ def bench_daily(pg, runner: bench_dbt.Runner, path: Path, rows: int) -> list[Row
     runner.dbt("build", "--full-refresh", *NO_UNIT)
     build_state.record(pg, build_state.current(pg))
     daily = runner.load(last_day) + runner.dbt("build", *NO_UNIT)
+    WHERE_TIME_GOES.append(("daily build", bench_dbt.slowest(runner.run_results(), top=8)))
     build_state.record(pg, build_state.current(pg))
     started = time.perf_counter()
     decision, _ = build_state.plan(pg, full_refresh=False)
     decide = time.perf_counter() - started
     idle = runner.dbt("build", *NO_UNIT)
     full = runner.dbt("build", "--full-refresh", *NO_UNIT)
+    WHERE_TIME_GOES.append(("full build", bench_dbt.slowest(runner.run_results(), top=8)))
     history.unlink()
     last_day.unlink()
     return [
@@ -262,6 +265,9 @@ def main() -> int:
         out += ["Loads (target: UCI ≥ 0.8× plain COPY, 1C ≥ 0.5×, peak RSS < 300 MB):", *load_lines, ""]
     if rows:
         out += [table(rows), ""]
+    for step, nodes in WHERE_TIME_GOES:
+        out.append(f"Slowest dbt nodes of the {step} (run_results.json):")
+        out += [f"  {seconds:8.1f}s  {node}" for node, seconds in nodes]
     out.append("Not measured here: bank marts against a pandas peer (none written yet), test-suite time.")
     if loads:
         out.append(
