@@ -46,12 +46,13 @@ def test_nothing_new_skips_dbt_and_untouched_bank_loads_leave_the_bank_models_ou
     later.write_text(uci([row(InvoiceNo="600001")]))
     _land(pg, later)
     plan, _ = build_state.plan(pg, full_refresh=False)
-    assert plan.run_dbt and plan.exclude == build_state.BANK_SELECTORS
+    assert plan.run_dbt
+    assert plan.exclude == build_state.UNCHANGED_PROJECT_SELECTORS + build_state.BANK_SELECTORS
     build_state.record(pg, build_state.current(pg))
 
     _land(pg, tmp_path / "bank" / "product_usage.csv", bank=True)
     plan, _ = build_state.plan(pg, full_refresh=False)
-    assert (plan.run_dbt, plan.exclude) == (True, [])
+    assert (plan.run_dbt, plan.exclude) == (True, build_state.UNCHANGED_PROJECT_SELECTORS)
     build_state.record(pg, build_state.current(pg))
 
     # a load removed from staging, or a mart dropped, is a change too

@@ -10,6 +10,8 @@ successful build:
   exactly these loads by exactly this project);
 * only the bank loads are unchanged: the bank models and their tests are left
   out of the run;
+* the project is unchanged: seeds and views are not rebuilt (they hold no
+  loaded data, and the last build left them in place); their tests still run;
 * anything else (or ``--full-refresh``, or no recorded state): everything runs.
 
 The recorded state lives in ``ops.build_state`` (one row).
@@ -36,6 +38,8 @@ AREAS = {
     "sales": ("sales_uci_lines", "sales_onec_lines"),
     "bank": ("bank_clients", "bank_product_usage"),
 }
+# what an unchanged project need not rebuild: it holds no loaded data
+UNCHANGED_PROJECT_SELECTORS = ["resource_type:seed", "config.materialized:view"]
 BANK_SELECTORS = [
     "path:models/staging/bank",
     "path:models/intermediate/bank",
@@ -57,7 +61,7 @@ create table if not exists ops.build_state (
 class State:
     project: str
     loads: dict[str, str] = field(default_factory=dict)  # area -> digest of its loads
-    marts: str = ""  # digest of the data_mart relation listing
+    marts: str = ""  # digest of the relations in the schemas dbt builds
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,10 @@ def current(pg: psycopg2.extensions.connection) -> State:
             )
             loads[area] = _digest(cur.fetchall())
         cur.execute(
-            "select c.relname, c.relkind from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace"
-            " where n.nspname = 'data_mart' and c.relkind in ('r', 'v', 'm', 'p') order by 1"
+            "select n.nspname, c.relname, c.relkind"
+            " from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace"
+            " where n.nspname in ('stg', 'intermediate', 'data_mart') and c.relkind in ('r', 'v', 'm', 'p')"
+            " order by n.nspname, c.relname"
         )
         marts = _digest(cur.fetchall())
     pg.rollback()
@@ -150,10 +156,13 @@ def plan(pg: psycopg2.extensions.connection, *, full_refresh: bool) -> tuple[Pla
     if last.project != now.project:
         return Plan(True, [], "the dbt project changed"), now
     if last.marts != now.marts:
-        return Plan(True, [], "data_mart relations differ from the last build"), now
+        return Plan(True, [], "the built relations differ from the last build"), now
     changed = [area for area in AREAS if last.loads.get(area) != now.loads.get(area)]
     if not changed:
         return Plan(False, [], "nothing new landed and the project is unchanged since the last build"), now
+    exclude = list(UNCHANGED_PROJECT_SELECTORS)
+    reason = f"new loads: {', '.join(changed)}; the project is unchanged: seeds and views stay"
     if "bank" not in changed:
-        return Plan(True, list(BANK_SELECTORS), "no new bank load: the bank models are left out"), now
-    return Plan(True, [], f"new loads: {', '.join(changed)}"), now
+        exclude += BANK_SELECTORS
+        reason += "; no new bank load: the bank models are left out"
+    return Plan(True, exclude, reason), now
