@@ -14,6 +14,7 @@ from loaders.load import LoadResult, load_files
 from segmart import build_state, db
 from segmart.config import PROJECT_ROOT, SegmartError, bi_role
 from segmart.generate import generate_bank, generate_sales
+from segmart.report.settings import ReportSettings
 
 log = logging.getLogger("segmart")
 
@@ -73,8 +74,29 @@ def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
     return out
 
 
-def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool = False) -> int:
-    """The main job; its exit code (0 built, 1 built but some file failed to load)."""
+def _write_report(pg, settings: ReportSettings) -> list[Path]:
+    """The manager report and segment lists, after a successful build."""
+    import psycopg2
+
+    from segmart.report import run_report
+
+    try:
+        return run_report(pg, settings)
+    except (OSError, psycopg2.Error) as exc:
+        raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
+
+
+def build(
+    *,
+    sample: bool = False,
+    full_refresh: bool = False,
+    keep_going: bool = False,
+    report: ReportSettings | None = None,
+) -> int:
+    """The main job; its exit code (0 built, 1 built but some file failed to load).
+
+    With `report` settings, the manager report is written after a successful dbt build.
+    """
     started = time.perf_counter()
     conn_info = db.resolve()
     sales, bank = inbox_files()
@@ -112,6 +134,7 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
                 raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
             build_state.record(pg, build_state.current(pg))
         counts = _mart_counts(pg)
+        report_files = _write_report(pg, report) if report else []
     finally:
         pg.close()
     lines = [
@@ -122,7 +145,7 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
     log.info(
         '\nBuilt in %.0fs on the %s:\n%s\n\nConnect: %s\n  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
         "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
-        "  dbt by hand: source .venv/bin/activate && dbt build",
+        "  dbt by hand: source .venv/bin/activate && dbt build%s",
         time.perf_counter() - started,
         where,
         "\n".join(lines),
@@ -132,5 +155,6 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
         conn_info.port,
         conn_info.dbname,
         bi_role(),
+        "".join(f"\n  manager report: {p}" for p in report_files if p.suffix == ".html"),
     )
     return 1 if failed else 0
