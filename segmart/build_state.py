@@ -10,8 +10,10 @@ successful build:
   exactly these loads by exactly this project);
 * only the bank loads are unchanged: the bank models and their tests are left
   out of the run;
-* the project is unchanged: seeds and views are not rebuilt (they hold no
-  loaded data, and the last build left them in place); their tests still run;
+* the project is unchanged: seeds and staging views are not rebuilt (they
+  hold no loaded data, and the last build left them in place; they read only
+  the loaders' tables, which dbt never replaces); their tests still run.
+  Other views stay in the run: replacing a table drops the views on it;
 * anything else (or ``--full-refresh``, or no recorded state): everything runs.
 
 The recorded state lives in ``ops.build_state`` (one row).
@@ -38,8 +40,10 @@ AREAS = {
     "sales": ("sales_uci_lines", "sales_onec_lines"),
     "bank": ("bank_clients", "bank_product_usage"),
 }
-# what an unchanged project need not rebuild: it holds no loaded data
-UNCHANGED_PROJECT_SELECTORS = ["resource_type:seed", "config.materialized:view"]
+# what an unchanged project need not rebuild: no loaded data, and nothing dbt
+# replaces underneath (dbt drops the old copy of a rebuilt table with cascade,
+# and with it the views on it, so views over dbt's tables must be rebuilt too)
+UNCHANGED_PROJECT_SELECTORS = ["resource_type:seed", "path:models/staging"]
 BANK_SELECTORS = [
     "path:models/staging/bank",
     "path:models/intermediate/bank",
@@ -161,7 +165,7 @@ def plan(pg: psycopg2.extensions.connection, *, full_refresh: bool) -> tuple[Pla
     if not changed:
         return Plan(False, [], "nothing new landed and the project is unchanged since the last build"), now
     exclude = list(UNCHANGED_PROJECT_SELECTORS)
-    reason = f"new loads: {', '.join(changed)}; the project is unchanged: seeds and views stay"
+    reason = f"new loads: {', '.join(changed)}; the project is unchanged: seeds and staging views stay"
     if "bank" not in changed:
         exclude += BANK_SELECTORS
         reason += "; no new bank load: the bank models are left out"
