@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
-from segmart import db
+from segmart import build_state, db
 from segmart.config import PROJECT_ROOT, SegmartError, bi_role
 from segmart.generate import generate_bank, generate_sales
 from segmart.report.settings import ReportSettings
@@ -58,24 +58,19 @@ def run_dbt(args: list[str]) -> int:
 
 
 def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
-    """Exact row counts of the data_mart tables (views are listed without a count)."""
-    from psycopg2 import sql
-
+    """The data_mart relations and their estimated row counts (the planner's, kept by ANALYZE; no table scan)."""
     with conn.cursor() as cur:
         cur.execute(
             """
-            select table_name, table_type from information_schema.tables
-            where table_schema = 'data_mart' order by table_name
+            select c.relname, case when c.relkind = 'v' then 'view' else 'table' end,
+                case when c.relkind <> 'v' and c.reltuples >= 0 then c.reltuples::bigint end
+            from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname = 'data_mart' and c.relkind in ('r', 'p', 'v', 'm')
+            order by c.relname
             """
         )
-        listing = cur.fetchall()
-        out: list[tuple[str, str, int | None]] = []
-        for name, kind in listing:
-            if kind == "VIEW":
-                out.append((name, "view", None))
-                continue
-            cur.execute(sql.SQL("select count(*) from data_mart.{}").format(sql.Identifier(name)))
-            out.append((name, "table", cur.fetchone()[0]))
+        out = [(name, kind, rows) for name, kind, rows in cur.fetchall()]
+    conn.rollback()
     return out
 
 
@@ -123,19 +118,27 @@ def build(
             f"{len(failed)} file(s) could not be loaded (see above); nothing was built. Fix or remove them, "
             "or pass --keep-going to build from what landed."
         )
-    dbt_args = ["build"]
-    if full_refresh:
-        dbt_args.append("--full-refresh")
-    if run_dbt(dbt_args) != 0:
-        raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
     pg = db.connect(conn_info)
     try:
+        plan, _ = build_state.plan(pg, full_refresh=full_refresh)
+        log.info("build: %s", plan.reason)
+        if plan.run_dbt:
+            build_state.forget(pg)
+            # unit tests are design checks for CI (the test suite runs them), not for the nightly job
+            dbt_args = ["build", "--exclude-resource-type", "unit_test"]
+            if full_refresh:
+                dbt_args.append("--full-refresh")
+            if plan.exclude:
+                dbt_args += ["--exclude", *plan.exclude]
+            if run_dbt(dbt_args) != 0:
+                raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
+            build_state.record(pg, build_state.current(pg))
         counts = _mart_counts(pg)
         report_files = _write_report(pg, report) if report else []
     finally:
         pg.close()
     lines = [
-        f"  data_mart.{name:<34} {kind:<5} " + (f"{rows:>10,} rows" if rows is not None else "")
+        f"  data_mart.{name:<34} {kind:<5} " + (f"~{rows:>10,} rows" if rows is not None else "")
         for name, kind, rows in counts
     ]
     where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
