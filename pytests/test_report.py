@@ -37,21 +37,24 @@ BUILD = ("build", "--exclude-resource-type", "test", "unit_test")
 # what the page shows, for the number checks: tiles, segment table rows, chart data
 NUMBERS_PROBE = """
 (() => {
-  const tiles = {}, segments = {}, bank = {};
+  const tiles = {}, segments = {}, clusters = {}, bank = {};
   document.querySelectorAll('section.sales').forEach(sec => {
     const sid = sec.dataset.source;
-    tiles[sid] = {}; segments[sid] = {};
+    tiles[sid] = {}; segments[sid] = {}; clusters[sid] = {};
     sec.querySelectorAll('[data-kpi]').forEach(t => {
       tiles[sid][t.dataset.kpi] = t.querySelector('.value').innerText;
     });
     sec.querySelectorAll('tr[data-segment]').forEach(r => {
       segments[sid][r.dataset.segment] = r.querySelector('.customers').innerText;
     });
+    sec.querySelectorAll('tr[data-cluster]').forEach(r => {
+      clusters[sid][r.dataset.cluster] = r.querySelector('.customers').innerText;
+    });
   });
   document.querySelectorAll('tr[data-bank-segment]').forEach(r => {
     bank[r.dataset.bankSegment] = r.querySelector('.clients').innerText;
   });
-  return {tiles, segments, bank};
+  return {tiles, segments, clusters, bank};
 })()
 """
 
@@ -174,7 +177,7 @@ def test_report_renders_offline_in_chromium_in_both_languages(full: dict, pages:
         assert_page_clean(page)
         # per sales source: trends, segments ×2, movement ×2, cohorts, lifecycle, ABC ×2;
         # bank: pie, cross-sell, income
-        assert len(page.values["charts"]) == 2 * 9 + 3, lang
+        assert len(page.values["charts"]) == 2 * 11 + 3, lang  # 11 per sales source, 3 bank
         size = html_of(full[lang]).stat().st_size
         assert size < 8_000_000, f"{lang} report is {size:,} bytes"
         # printed on A4: the header page, one page or more per sales source, the bank
@@ -237,6 +240,26 @@ def test_numbers_shown_equal_the_marts(pages: dict[str, PageResult], pg) -> None
                     assert shown_rate is None
                     empty += 1
             assert empty > 0, "the partial as-of month must show as empty cells"
+            # k-means clusters: the sizes shown are the customers assigned in customer_clusters,
+            # and the elbow curve plots rfm_cluster_elbow's sums of squares
+            assigned = dict(
+                rows(
+                    pg,
+                    "select cluster_id::text, count(*) from data_mart.customer_clusters "
+                    "where source_system = %s group by 1",
+                    (sid,),
+                )
+            )
+            shown_clusters = {c: int(parse_number(v)) for c, v in numbers["clusters"][sid].items()}
+            assert shown_clusters == assigned and shown_clusters
+            (elbow_chart,) = [c for c in page.values["charts"] if c["id"] == f"chart-elbow-{sid}"]
+            wss = rows(
+                pg,
+                "select within_cluster_sum_of_squares from data_mart.rfm_cluster_elbow "
+                "where source_system = %s order by k",
+                (sid,),
+            )
+            assert elbow_chart["data"][0]["y"] == pytest.approx([float(w) for (w,) in wss])
         bank = {code: int(parse_number(v)) for code, v in numbers["bank"].items()}
         assert bank == dict(
             rows(pg, "select client_segment_code, count(*) from data_mart.client_segments group by 1")
@@ -409,7 +432,7 @@ def test_sales_only_then_marts_from_an_older_build(clean_pg, dbt_dir: Path, tmp_
     page = open_page(html_of(files), "report_sales_only")
     assert_page_clean(page)
     assert "No bank data" in page.values["text"]
-    assert len(page.values["charts"]) == 2 * 9
+    assert len(page.values["charts"]) == 2 * 11
     quarantined = scalar(clean_pg, "select count(*) from staging.load_quarantine")
     assert quarantined == 1
     assert "Rows quarantined at load: 1, from 1 file(s)" in page.values["text"]

@@ -229,6 +229,58 @@ class Charts:
         fig.update_layout(barmode="stack", xaxis={"type": "category"})
         return self.render(fig, name)
 
+    def cluster_shares(self, name: str, clusters: list[Row]) -> str:
+        """Each cluster's share of customers next to its share of revenue."""
+        t = self.lang
+        labels = [f"{r['cluster_id']}. {t.field(r, 'cluster_label')}" for r in clusters]
+        fig = go.Figure()
+        for key, colour in (("share_of_customers", PALETTE[0]), ("share_of_revenue", PALETTE[1])):
+            shares = [_f(r[key]) for r in clusters]
+            fig.add_bar(
+                y=labels,
+                x=shares,
+                name=t.t("share_customers" if key == "share_of_customers" else "share_revenue"),
+                orientation="h",
+                marker_color=colour,
+                text=[t.percent(r[key]) for r in clusters],
+                textposition="auto",
+                hoverinfo="y+name+text",
+            )
+        fig.update_layout(
+            barmode="group", yaxis={"autorange": "reversed", "type": "category"}, xaxis={"tickformat": ".0%"}
+        )
+        return self.render(fig, name, height=max(260, 70 * len(clusters) + 80))
+
+    def elbow(self, name: str, rows: list[Row]) -> str:
+        """Within-cluster sum of squares and silhouette by k, with the chosen k marked."""
+        t = self.lang
+        ks = [r["k"] for r in rows]
+        fig = go.Figure()
+        fig.add_scatter(
+            x=ks,
+            y=[_f(r["within_cluster_sum_of_squares"]) for r in rows],
+            name=t.t("wss"),
+            mode="lines+markers",
+            line={"color": PALETTE[0]},
+        )
+        fig.add_scatter(
+            x=ks,
+            y=[_f(r["silhouette"]) for r in rows],
+            name=t.t("silhouette"),
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": PALETTE[2], "dash": "dot"},
+        )
+        for r in rows:
+            if r["is_elbow_k"]:
+                fig.add_vline(x=r["k"], line_dash="dash", line_color="#888", annotation_text=t.t("elbow_k", k=r["k"]))
+        fig.update_layout(
+            xaxis={"title": {"text": "k"}, "dtick": 1},
+            yaxis={"title": {"text": t.t("wss")}, "rangemode": "tozero"},
+            yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": t.t("silhouette")}},
+        )
+        return self.render(fig, name, height=320)
+
     def pareto(self, name: str, rows: list[Row], currency: str) -> str:
         """Revenue share bars and the cumulative share line, with the A/B/C boundaries marked."""
         t = self.lang

@@ -424,6 +424,27 @@ def _sales_source(conn: psycopg2.extensions.connection, catalog: Catalog, source
             """
         ),
     )
+    b["clusters"] = block(
+        catalog,
+        ("rfm_cluster_summary",),
+        lambda: rows(
+            """
+            select cluster_id, cluster_label_en, cluster_label_ru, customers, share_of_customers, revenue,
+                share_of_revenue, centroid_recency_days, centroid_frequency, centroid_monetary, main_rfm_segment
+            from data_mart.rfm_cluster_summary where source_system = %s order by cluster_id
+            """
+        ),
+    )
+    b["elbow"] = block(
+        catalog,
+        ("rfm_cluster_elbow",),
+        lambda: rows(
+            """
+            select k, within_cluster_sum_of_squares, silhouette, is_elbow_k
+            from data_mart.rfm_cluster_elbow where source_system = %s order by k
+            """
+        ),
+    )
     b["order_anomalies"] = block(
         catalog,
         ("order_anomalies",),

@@ -192,6 +192,25 @@ def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportDa
         {"rank": r["revenue_rank"], "item": r["item"], "revenue": lang.money(r["revenue"], cur), "cls": r["abc_class"]}
         for r in products[:10]
     ]
+    clusters = _rows(b, "clusters")
+    elbow = _rows(b, "elbow")
+    view["cluster_shares"] = charts.cluster_shares(f"clusters-{sid}", clusters) if clusters else None
+    view["elbow"] = charts.elbow(f"elbow-{sid}", elbow) if elbow else None
+    view["cluster_rows"] = [
+        {
+            "id": r["cluster_id"],
+            "label": lang.field(r, "cluster_label"),
+            "customers": lang.number(r["customers"]),
+            "share_customers": lang.percent(r["share_of_customers"]),
+            "revenue": lang.money(r["revenue"], cur),
+            "share_revenue": lang.percent(r["share_of_revenue"]),
+            "recency": lang.number(r["centroid_recency_days"]),
+            "frequency": lang.number(r["centroid_frequency"], 1),
+            "monetary": lang.money(r["centroid_monetary"], cur),
+            "segment": names.get(r["main_rfm_segment"], r["main_rfm_segment"] or "–"),
+        }
+        for r in clusters
+    ]
     view["order_anomalies"] = [
         {
             "date": lang.date(r["order_date"]),

@@ -151,6 +151,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "state_active": {"en": "active", "ru": "активные"},
     "state_returning": {"en": "returning", "ru": "вернувшиеся"},
     "state_inactive": {"en": "inactive", "ru": "неактивные"},
+    "clusters": {"en": "Data-driven clusters (k-means on RFM)", "ru": "Кластеры по данным (k-means по RFM)"},
+    "clusters_note": {
+        "en": "Groups the data itself suggests, next to the named segments: use segments for campaigns, "
+        "clusters to see which natural groups exist. The centroid is a typical customer of the cluster.",
+        "ru": "Группы, которые выделяют сами данные, рядом с именованными сегментами: сегменты — для кампаний, "
+        "кластеры — чтобы увидеть естественные группы. Центроид — типичный покупатель кластера.",
+    },
+    "cluster_sizes": {"en": "Share of customers and of revenue", "ru": "Доля покупателей и выручки"},
+    "elbow": {"en": "Choosing k: the elbow curve", "ru": "Выбор k: «локоть»"},
+    "elbow_k": {"en": "elbow: k = {k}", "ru": "локоть: k = {k}"},
+    "wss": {"en": "Within-cluster sum of squares", "ru": "Внутрикластерная сумма квадратов"},
+    "silhouette": {"en": "Silhouette", "ru": "Силуэт"},
+    "cluster": {"en": "Cluster", "ru": "Кластер"},
+    "centroid_recency": {"en": "Days since last purchase", "ru": "Дней с последней покупки"},
+    "centroid_frequency": {"en": "Orders", "ru": "Заказов"},
+    "centroid_monetary": {"en": "Spend", "ru": "Сумма покупок"},
+    "main_segment": {"en": "Mostly segment", "ru": "Основной сегмент"},
     "abc": {"en": "ABC analysis", "ru": "ABC-анализ"},
     "abc_countries": {"en": "Countries by revenue (Pareto)", "ru": "Страны по выручке (Парето)"},
     "abc_products": {"en": "Products by revenue (Pareto)", "ru": "Товары по выручке (Парето)"},
