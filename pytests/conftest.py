@@ -22,7 +22,7 @@ from psycopg2 import sql
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = Path(os.environ.get("SEGMART_REAL_DATA", ROOT.parent / "shared" / "data" / "online_retail.csv.gz"))
 TEST_DBNAME = os.environ.get("SEGMART_TEST_DBNAME", "segmart_test")
-PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots")
+PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "ops")
 
 os.environ["SEGMART_PG_DBNAME"] = TEST_DBNAME
 os.environ.setdefault("SEGMART_DBT_THREADS", "4")

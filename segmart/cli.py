@@ -133,6 +133,12 @@ def _build(args: argparse.Namespace) -> int:
     return pipeline.build(sample=args.sample, full_refresh=args.full_refresh, keep_going=args.keep_going)
 
 
+def _land(args: argparse.Namespace) -> int:
+    from segmart import pipeline
+
+    return pipeline.build(land_only=True)
+
+
 def _schedule(args: argparse.Namespace) -> int:
     from segmart.ops import schedule
 
@@ -218,6 +224,11 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_build)
 
 
+def _add_land(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("land", help="load the inbox now (archive / reject its files) without building the marts")
+    parser.set_defaults(func=_land)
+
+
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("schedule", help="scheduler entries (cron, systemd, Windows) for this checkout")
     parser.add_argument("action", choices=["print"])
@@ -241,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
     _add_generate(sub)
     _add_db(sub)
+    _add_land(sub)
     _add_schedule(sub)
     _add_freshness(sub)
     return parser

@@ -264,7 +264,7 @@ def _alert(run: BuildRun) -> None:
 # ---------------------------------------------------------------- the job
 
 
-def _run(run: BuildRun, *, sample: bool) -> None:
+def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
     run.conn_info = db.resolve()
     run.pg = db.connect(run.conn_info)
     try:
@@ -274,6 +274,9 @@ def _run(run: BuildRun, *, sample: bool) -> None:
             try:
                 _land(run, sample=sample)
                 _count_files(run)
+                if land_only:
+                    _finish(run, EXIT_PARTIAL if run.record.files_refused else EXIT_OK)
+                    return
                 _build_marts(run)
                 _check_freshness(run)
                 for step in POST_BUILD:
@@ -314,8 +317,11 @@ def _finish(run: BuildRun, code: int, error: str | None = None) -> None:
         runlog.finish(run.pg, record)
 
 
-def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool = True) -> int:
-    """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now."""
+def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool = True, land_only: bool = False) -> int:
+    """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now.
+
+    ``land_only``: load the inbox (archive / reject its files) and record the run, without dbt.
+    """
     del keep_going  # a refused file never stops the others; kept for callers of the old signature
     try:
         settings = ops_settings.load()
@@ -334,7 +340,7 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
     started = time.perf_counter()
     try:
         try:
-            _run(run, sample=sample)
+            _run(run, sample=sample, land_only=land_only)
         except RunInProgress as exc:
             log.error("error: %s", exc)
             record.exit_code, record.status, record.error_text = EXIT_RUNNING, "not run", str(exc)

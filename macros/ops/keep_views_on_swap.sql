@@ -34,6 +34,8 @@
             dependent record;
             definition text;
         begin
+            -- one re-pointing at a time: two threads replacing the same view collide
+            perform pg_advisory_xact_lock(hashtext('segmart.keep_views_on_swap'));
             if to_regclass('{{ backup }}') is not null then
                 for dependent in
                     select distinct view_class.oid as view_oid, view_class.oid::regclass::text as view_name
@@ -66,4 +68,22 @@
     {%- else -%}
         drop {{ kind }} if exists {{ relation }} cascade
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    dbt's relation cache mirrors PostgreSQL's CASCADE: when it drops a relation
+    it forgets every view it knows to depend on it, and would then try to
+    create those views as new (and fail: they still exist, re-pointed above).
+    Giving the cache no dependency links keeps it in step with the re-pointing.
+-#}
+{% macro postgres__get_relations() -%}
+    {%- call statement('relations', fetch_result=True) -%}
+        select
+            cast(null as text) as dependent_schema,
+            cast(null as text) as dependent_name,
+            cast(null as text) as referenced_schema,
+            cast(null as text) as referenced_name
+        where false
+    {%- endcall -%}
+    {{ return(load_result('relations').table) }}
 {%- endmacro %}

@@ -28,7 +28,9 @@ def stale_sources(*, lock_timeout: float) -> list[str]:
     stale = []
     for result in results:
         name = result["unique_id"].rsplit(".", 1)[-1].removesuffix("_loads")
-        if result.get("status") in {"warn", "error"}:
+        if str(result.get("max_loaded_at") or "").startswith("0001-"):
+            log.debug("freshness of %s: nothing of that kind has landed", name)
+        elif result.get("status") in {"warn", "error"}:
             hours = (result.get("max_loaded_at_time_ago_in_s") or 0) / 3600
             stale.append(f"{name}: no new load for {hours:.0f} h (last {str(result.get('max_loaded_at'))[:19]})")
         elif result.get("status") == "runtime error":
