@@ -29,6 +29,7 @@
     {%- if relation.identifier.endswith(suffix) -%}
         {%- set live_name = relation.identifier[:-(suffix | length)] -%}
         {%- set backup = relation.include(database=False) -%}
+        {{- segmart_keep_cached_dependents(backup) -}}
         do $segmart_swap$
         declare
             dependent record;
@@ -70,20 +71,42 @@
     {%- endif -%}
 {%- endmacro %}
 
+
 {#-
-    dbt's relation cache mirrors PostgreSQL's CASCADE: when it drops a relation
-    it forgets every view it knows to depend on it, and would then try to
-    create those views as new (and fail: they still exist, re-pointed above).
-    Giving the cache no dependency links keeps it in step with the re-pointing.
+    dbt's relation cache mirrors the CASCADE: when dbt drops the backup it
+    forgets every view that (directly or through other views) depends on it,
+    and would later try to create them as new. The views survive (re-pointed
+    above), so put them back into the cache.
 -#}
-{% macro postgres__get_relations() -%}
-    {%- call statement('relations', fetch_result=True) -%}
-        select
-            cast(null as text) as dependent_schema,
-            cast(null as text) as dependent_name,
-            cast(null as text) as referenced_schema,
-            cast(null as text) as referenced_name
-        where false
-    {%- endcall -%}
-    {{ return(load_result('relations').table) }}
+{% macro segmart_keep_cached_dependents(backup) -%}
+    {%- if execute -%}
+        {%- set dependents = run_query(
+            "with recursive deps (view_oid) as (
+                select rule.ev_class
+                from pg_depend as dep
+                inner join pg_rewrite as rule on rule.oid = dep.objid
+                where dep.classid = 'pg_rewrite'::regclass
+                    and dep.refclassid = 'pg_class'::regclass
+                    and dep.refobjid = to_regclass('" ~ backup ~ "')
+                    and rule.ev_class <> dep.refobjid
+                union
+                select rule.ev_class
+                from deps
+                inner join pg_depend as dep on dep.refobjid = deps.view_oid
+                inner join pg_rewrite as rule on rule.oid = dep.objid
+                where dep.classid = 'pg_rewrite'::regclass
+                    and rule.ev_class <> dep.refobjid
+            )
+            select namespace.nspname, view_class.relname
+            from deps
+            inner join pg_class as view_class on view_class.oid = deps.view_oid
+            inner join pg_namespace as namespace on namespace.oid = view_class.relnamespace
+            where view_class.relkind = 'v'"
+        ) -%}
+        {%- for row in dependents.rows -%}
+            {%- do adapter.cache_added(api.Relation.create(
+                database=target.database, schema=row[0], identifier=row[1], type='view'
+            )) -%}
+        {%- endfor -%}
+    {%- endif -%}
 {%- endmacro %}
