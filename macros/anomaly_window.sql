@@ -1,27 +1,45 @@
 {#-
-    Trailing-window statistics for anomaly z-scores (order_anomalies,
-    daily_revenue_anomalies). The window is the `anomaly_window_days` calendar
-    days before the row's day: the row's own day is excluded, so a point never
-    sits in its own baseline.
+    The anomaly scoring both anomaly marts share (order_anomalies,
+    daily_revenue_anomalies), as three CTEs to follow the model's own (the
+    caller writes the commas around them). `observations` names a CTE holding
+    source_system, `date_column` and `value_column`; its columns pass through.
+    `anomaly_windowed` adds the trailing-window statistics of `value_column`:
+    the window is the `anomaly_window_days` calendar days before the row's day,
+    the row's own day excluded, so a point never sits in its own baseline.
+    `anomaly_z_scored` adds z_score (null with fewer than
+    `anomaly_min_observations` points in the window, or no spread), and
+    `anomaly_scored` is_anomaly (|z| above `anomaly_z_threshold`; false when z
+    is null).
 -#}
+{% macro anomaly_scored_ctes(observations, value_column, date_column) -%}
+    anomaly_windowed as (
+        select
+            *,
+            count(*) over trailing_days as window_observations,
+            avg({{ value_column }}) over trailing_days as window_mean,
+            stddev_samp({{ value_column }}) over trailing_days as window_stddev
+        from {{ observations }}
+        window trailing_days as (
+            partition by source_system
+            order by {{ date_column }}
+            range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
+        )
+    ),
 
-{% macro trailing_window_stats(value_column) -%}
-    count(*) over trailing_days as window_observations,
-    avg({{ value_column }}) over trailing_days as window_mean,
-    stddev_samp({{ value_column }}) over trailing_days as window_stddev
-{%- endmacro %}
+    anomaly_z_scored as (
+        select
+            *,
+            case
+                when window_observations >= {{ var('anomaly_min_observations') }}
+                    then ({{ value_column }} - window_mean) / nullif(window_stddev, 0)
+            end as z_score
+        from anomaly_windowed
+    ),
 
-{% macro trailing_days_window(date_column) -%}
-    window trailing_days as (
-        partition by source_system
-        order by {{ date_column }}
-        range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
+    anomaly_scored as (
+        select
+            *,
+            coalesce(abs(z_score) > {{ var('anomaly_z_threshold') }}, false) as is_anomaly
+        from anomaly_z_scored
     )
-{%- endmacro %}
-
-{% macro anomaly_z_score(value_column) -%}
-    case
-        when window_observations >= {{ var('anomaly_min_observations') }}
-            then ({{ value_column }} - window_mean) / nullif(window_stddev, 0)
-    end
 {%- endmacro %}

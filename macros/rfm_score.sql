@@ -34,3 +34,53 @@
     {{ rfm_score('frequency', ['source_system', 'as_of_date']) }} as f_score,
     {{ rfm_score('monetary', ['source_system', 'as_of_date']) }} as m_score
 {%- endmacro %}
+
+{#- The end every RFM model shares, as three CTEs to follow the model's own
+    (the caller writes the comma before and after): `rfm_recency` adds
+    recency_days (days from last_purchase_date to as_of_date), `rfm_scored`
+    the three scores, `rfm_segmented` the score code and the segment of the
+    `segment_map` CTE. `customer_values` names a CTE with one row per customer
+    and as-of date holding source_system, as_of_date, last_purchase_date,
+    frequency and monetary; its other columns pass through. -#}
+{% macro rfm_segmented_ctes(customer_values, segment_map='segment_map') -%}
+    rfm_recency as (
+        select
+            *,
+            cast({{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as integer) as recency_days
+        from {{ customer_values }}
+    ),
+
+    rfm_scored as (
+        select
+            *,
+            {{ rfm_scores() }}
+        from rfm_recency
+    ),
+
+    rfm_segmented as (
+        select
+            rfm_scored.*,
+            {{ segment_map }}.rfm_score,
+            {{ segment_map }}.rfm_segment
+        from rfm_scored
+        left join {{ segment_map }}
+            on
+                rfm_scored.r_score = {{ segment_map }}.r_score
+                and rfm_scored.f_score = {{ segment_map }}.f_score
+                and rfm_scored.m_score = {{ segment_map }}.m_score
+    )
+{%- endmacro %}
+
+{#- The RFM columns of a row of `rfm_segmented`, in the marts' order. -#}
+{% macro rfm_columns() -%}
+    first_purchase_date,
+    last_purchase_date,
+    recency_days,
+    frequency,
+    monetary,
+    r_score,
+    f_score,
+    m_score,
+    rfm_score,
+    rfm_segment
+{%- endmacro %}

@@ -56,7 +56,14 @@ def built(connection_info: Connection, tmp_path_factory: pytest.TempPathFactory)
     reset_database(pg)
     run_cli("sales", str(path), timeout=900)
     dbt_dir = tmp_path_factory.mktemp("cross-check")
-    run_dbt("build", "--select", "+path:models/marts/sales", "--indirect-selection", "cautious", tmp_target=dbt_dir)
+    run_dbt(
+        "build",
+        "--select",
+        "+path:models/marts/sales +cohort_retention",
+        "--indirect-selection",
+        "cautious",
+        tmp_target=dbt_dir,
+    )
     yield Built(pg, dbt_dir)
     pg.close()
 

@@ -95,7 +95,14 @@ def test_sales_marts_match_a_python_computation_from_the_csv(
     csv_path = tmp_path / "uci_small.csv"
     run_cli("generate", "sales", "--rows", "20000", "--customers", "800", "--seed", "5", str(csv_path))
     run_cli("sales", str(csv_path))
-    run_dbt("build", "--select", "+path:models/marts/sales", "--indirect-selection", "cautious", tmp_target=dbt_dir)
+    run_dbt(
+        "build",
+        "--select",
+        "+path:models/marts/sales +cohort_retention",
+        "--indirect-selection",
+        "cautious",
+        tmp_target=dbt_dir,
+    )
     lines = kept_lines(csv_path)
 
     check_monthly_revenue(lines, clean_pg)

@@ -1,6 +1,3 @@
--- One row per client and product the client has used (known clients only):
--- repeated use of a product is one row, with the number of uses and the
--- first and last date.
 {{
     config(
         materialized='table',

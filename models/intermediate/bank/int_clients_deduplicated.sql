@@ -1,7 +1,3 @@
--- One row per client: for each client_id the row of the newest load wins,
--- and within one load the last line (highest line_number) wins.
--- superseded_row_count keeps how many staged rows the winner replaced, so the
--- reconciliation can account for every staged row.
 {{
     config(
         materialized='table',
@@ -16,11 +12,7 @@ clients as (
 
 ranked as (
     select
-        client_id,
-        client_name,
-        income,
-        load_id,
-        line_number,
+        *,
         {{ newest_load_rank('client_id') }}
     from clients
 ),

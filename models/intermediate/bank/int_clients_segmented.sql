@@ -1,7 +1,3 @@
--- One row per client (every client of the client list, with or without
--- usage): distinct products used, total uses, first/last use, the segment by
--- distinct product count (bank_segments seed) and the income band
--- (var bank_income_band_edges).
 {{
     config(
         materialized='table',

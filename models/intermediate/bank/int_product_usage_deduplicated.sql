@@ -1,10 +1,3 @@
--- One row per usage event: for each usage_id the row of the newest load wins,
--- and within one load the last line (highest line_number) wins.
--- Each winner is matched to the product catalogue by name (ignoring case,
--- inner spacing and ё/е, so the catalogue's spelling is used downstream; an
--- unknown name keeps its own, with inner spacing tidied) and flagged
--- when its client_id is not in the client list. superseded_row_count keeps
--- how many staged rows the winner replaced.
 {{
     config(
         materialized='table',

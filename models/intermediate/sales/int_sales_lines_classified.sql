@@ -1,17 +1,12 @@
--- Every staged sales line with the reason it is left out of the cleaned
--- layer, or null when it is kept. staged = kept + excluded by construction;
--- the audit mart and its tests prove it.
---
--- Incremental: a run reclassifies only the documents that appear in loads it
--- has not seen (every line of those documents, from every load), replacing
--- their rows. Older documents cannot change, because only a newer load of the
--- same document can supersede a line.
+{#-
+    Incremental: a run reclassifies only the documents that appear in loads it
+    has not seen (every line of those documents, from every load), replacing
+    their rows.
+-#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='document_key',
-        on_schema_change='fail',
         indexes=[
             {'columns': ['document_key']},
             {'columns': ['source_system', 'load_id', 'line_number'], 'unique': true},

@@ -1,4 +1,3 @@
--- Both sales sources in one shape, amounts signed (returns negative).
 with
 
 uci as (
@@ -64,7 +63,7 @@ final as (
         unioned.source_system,
         unioned.load_id,
         unioned.line_number,
-        unioned.source_system || '|' || unioned.order_id as document_key,
+        {{ concat_key(['unioned.source_system', 'unioned.order_id']) }} as document_key,
         unioned.order_id,
         unioned.product_id,
         unioned.product_name,

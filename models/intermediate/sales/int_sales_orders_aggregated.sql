@@ -1,12 +1,7 @@
--- One row per sales document (order, cancellation or return), from its kept
--- lines. Documents whose lines are all excluded keep a row with
--- kept_line_count = 0, so that an incremental run can replace them.
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key='document_key',
-        on_schema_change='fail',
         indexes=[
             {'columns': ['document_key'], 'unique': true},
             {'columns': ['source_system', 'customer_id']},

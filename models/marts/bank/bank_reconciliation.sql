@@ -1,9 +1,3 @@
--- Where every staged bank row went, per entity. Each count comes from the
--- place the rows ended up, so staged = accounted (tested) proves that no row
--- was lost or counted twice on the way:
---   clients:       staged = clients in client_segments + superseded rows
---   product_usage: staged = uses counted in client_segments + superseded rows
---                           + rows listed in bank_unknown_client_usage
 with
 
 staged_clients as (

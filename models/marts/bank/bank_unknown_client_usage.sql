@@ -1,6 +1,3 @@
--- Usage rows (newest load per usage_id) whose client_id is not in the client
--- list. They are left out of every client metric but kept here, so nothing
--- staged is silently lost and the source can be asked about them.
 with
 
 usage as (

@@ -1,10 +1,3 @@
--- One row per client: the product to offer next. It is the most popular
--- product of the client's segment (rank in int_segment_product_popularity)
--- that the client has not used. Clients without products have no segment
--- peers using anything, so they are ranked by the popularity in the segment
--- named by var bank_no_products_reference_segment (default one_product: the
--- typical first product). Clients who have used every product get no
--- suggestion, with the reason saying so.
 {%- set reference_segment = var('bank_no_products_reference_segment') %}
 
 with
@@ -18,7 +11,7 @@ client_products as (
 ),
 
 popularity as (
-    select * from {{ ref('int_segment_product_popularity') }}
+    select * from {{ ref('int_segment_products_ranked') }}
 ),
 
 segments as (

@@ -1,6 +1,3 @@
--- One row per client of the client list (newest load per client_id), with
--- the number of distinct products used and the segment it puts the client
--- in. Clients without any usage are kept: usage_count 0, segment no_products.
 with
 
 clients as (

@@ -1,6 +1,3 @@
--- Income band × number of distinct products used: how many clients, their
--- share of the band, and the band's average product count. Bands come from
--- var bank_income_band_edges; clients without income form their own band.
 with
 
 clients as (

@@ -1,7 +1,3 @@
--- One row: how strongly income goes with the number of distinct products
--- used, over the clients whose income is known. Pearson on the values,
--- Pearson over clients with at least one product, and Spearman (Pearson on
--- ranks, ties given their average rank).
 with
 
 clients as (

@@ -1,10 +1,7 @@
--- Product × segment: how many of the segment's clients used the product, how
--- often, which share of the segment that is, and the product's rank in the
--- segment (ties: more clients, then more uses, then product name).
 with
 
 popularity as (
-    select * from {{ ref('int_segment_product_popularity') }}
+    select * from {{ ref('int_segment_products_ranked') }}
 ),
 
 segments as (

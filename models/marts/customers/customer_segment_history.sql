@@ -1,28 +1,22 @@
--- The RFM segment of every customer at every monthly as-of date (the first
--- day of each month after the customer's first purchase, up to the source's
--- as_of_date): the same scoring as customer_rfm (macro rfm_score), over the
--- customers who had bought before that date, from their monthly activity.
---
--- Incremental by as-of month: input_fingerprint hashes everything a month's
--- segments depend on (the customers' activity of every earlier month and the
--- segment map). A run builds the as-of months that are new or whose
--- fingerprint changed (a late or superseding load changes every later month)
--- and replaces them whole; the post-hook drops months that no longer exist
--- (an earlier as_of_date, rfm_history_months). So a run gives what a full
--- refresh gives. A change to this SQL or the macro needs --full-refresh.
+{#-
+    Incremental by as-of month: input_fingerprint hashes everything a month's
+    segments depend on (the customers' activity of every earlier month and the
+    segment map). A run builds the as-of months that are new or whose
+    fingerprint changed (a late or superseding load changes every later month)
+    and replaces them whole; the post-hook drops months that no longer exist (an
+    earlier as_of_date, rfm_history_months).
+-#}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
         unique_key=['source_system', 'as_of_date'],
-        on_schema_change='fail',
         indexes=[
             {'columns': ['source_system', 'as_of_date', 'customer_id'], 'unique': true},
         ],
         post_hook=[
             "delete from {{ this }} as history
             where not exists (
-                select 1 from {{ ref('int_rfm_as_of_months') }} as months
+                select 1 from {{ ref('int_rfm_as_of_months_enumerated') }} as months
                 where months.source_system = history.source_system
                     and months.as_of_date = history.as_of_date
             )",
@@ -33,11 +27,11 @@
 with
 
 as_of_months as (
-    select * from {{ ref('int_rfm_as_of_months') }}
+    select * from {{ ref('int_rfm_as_of_months_enumerated') }}
 ),
 
 monthly_activity as (
-    select * from {{ ref('int_customer_monthly_activity') }}
+    select * from {{ ref('int_customer_months_aggregated') }}
 ),
 
 segment_map as (
@@ -52,7 +46,7 @@ activity_hashes as (
         cast(
             cast(
                 'x' || left(md5(concat_ws(
-                    '|', customer_id, purchase_count, first_purchase_date, last_purchase_date, net_amount
+                    '|', customer_id, purchase_count, month_first_purchase_date, month_last_purchase_date, net_amount
                 )), 16) as bit(64)
             ) as bigint
         ) as activity_hash
@@ -117,9 +111,9 @@ customer_states as (
         monthly_activity.customer_id,
         months_to_build.as_of_date,
         months_to_build.input_fingerprint,
-        min(monthly_activity.first_purchase_date) as first_purchase_date,
-        max(monthly_activity.last_purchase_date) as last_purchase_date,
-        sum(monthly_activity.purchase_count) as frequency,
+        min(monthly_activity.month_first_purchase_date) as first_purchase_date,
+        max(monthly_activity.month_last_purchase_date) as last_purchase_date,
+        cast(sum(monthly_activity.purchase_count) as integer) as frequency,
         sum(monthly_activity.net_amount) as monetary
     from months_to_build
     inner join monthly_activity
@@ -134,49 +128,16 @@ customer_states as (
     having sum(monthly_activity.purchase_count) > 0
 ),
 
-rfm_values as (
+{{ rfm_segmented_ctes('customer_states') }},
+
+final as (
     select
         source_system,
         customer_id,
         as_of_date,
-        input_fingerprint,
-        first_purchase_date,
-        last_purchase_date,
-        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as recency_days,
-        frequency,
-        monetary
-    from customer_states
-),
-
-scored as (
-    select
-        *,
-        {{ rfm_scores() }}
-    from rfm_values
-),
-
-final as (
-    select
-        scored.source_system,
-        scored.customer_id,
-        scored.as_of_date,
-        scored.first_purchase_date,
-        scored.last_purchase_date,
-        cast(scored.recency_days as integer) as recency_days,
-        cast(scored.frequency as integer) as frequency,
-        scored.monetary,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        segment_map.rfm_score,
-        segment_map.rfm_segment,
-        scored.input_fingerprint
-    from scored
-    left join segment_map
-        on
-            scored.r_score = segment_map.r_score
-            and scored.f_score = segment_map.f_score
-            and scored.m_score = segment_map.m_score
+        {{ rfm_columns() }},
+        input_fingerprint
+    from rfm_segmented
 )
 
 select * from final

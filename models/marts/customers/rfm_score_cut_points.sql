@@ -1,8 +1,3 @@
--- The value range behind every RFM score of the current scoring, per source
--- and metric: a customer has score `score` for `metric` exactly when the
--- metric's value lies in [min_value, max_value]. Ranges never overlap, as
--- equal values share a score; a score no customer got (ties can skip one)
--- has customers = 0 and no range.
 with
 
 customers as (

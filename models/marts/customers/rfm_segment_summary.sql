@@ -1,6 +1,3 @@
--- Customers and revenue per RFM segment of each source, with the segment's
--- recommended action. Every segment of the map has a row (0 customers when
--- empty), so shares add up to 1 per source.
 with
 
 customers as (

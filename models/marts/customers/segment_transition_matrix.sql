@@ -1,9 +1,3 @@
--- How customers moved between RFM segments from one monthly as-of date to
--- the next, per source. For every month and every segment that held
--- customers, one row per segment of the map they could move to (0 customers
--- when none did), so the matrix is complete: over several months the share
--- of a move is sum(customers) / sum(from_segment_customers). Customers in
--- their first month have no previous segment and are not counted.
 with
 
 history as (

@@ -1,22 +1,14 @@
--- ABC classification of countries by net revenue, per source (see
--- int_sales_abc_items for the Pareto rule). 1C has no customer country: all
--- its sales are in the source's default country.
 with
 
 abc_items as (
-    select * from {{ ref('int_sales_abc_items') }}
-    where item_type = 'country'
+    {{ abc_items_of('country') }}
 ),
 
 final as (
     select
         source_system,
         item_id as country,
-        revenue,
-        revenue_share,
-        cumulative_share,
-        revenue_rank,
-        abc_class
+        {{ abc_columns() }}
     from abc_items
 )
 

@@ -1,11 +1,7 @@
--- ABC classification of products by net revenue, per source (see
--- int_sales_abc_items for the Pareto rule). Postage, fees, manual and
--- discount lines are not products and are left out.
 with
 
 abc_items as (
-    select * from {{ ref('int_sales_abc_items') }}
-    where item_type = 'product'
+    {{ abc_items_of('product') }}
 ),
 
 final as (
@@ -13,11 +9,7 @@ final as (
         source_system,
         item_id as product_id,
         item_name as product_name,
-        revenue,
-        revenue_share,
-        cumulative_share,
-        revenue_rank,
-        abc_class
+        {{ abc_columns() }}
     from abc_items
 )
 

@@ -1,12 +1,3 @@
--- Sales KPIs per source × calendar month, every month from the source's first
--- to its last month with kept documents (months without sales give zeros).
--- Revenue KPIs use every kept document (guests included, returns negative);
--- customer metrics use only documents with a customer. An order is a kept
--- document that is not a return; a buyer is a customer with an order in the
--- month. The partial as-of month is included, flagged by is_complete_month.
---
--- A table, not incremental: a new load can supersede documents of any month,
--- and new customers and the return-purchase rate depend on earlier months.
 with
 
 orders as (
@@ -15,11 +6,11 @@ orders as (
 ),
 
 customer_months as (
-    select * from {{ ref('int_sales_customer_months') }}
+    select * from {{ ref('int_customer_months_aggregated') }}
 ),
 
 as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+    select * from {{ ref('int_sales_as_of_dates_derived') }}
 ),
 
 month_spans as (
@@ -57,33 +48,33 @@ monthly_documents as (
 monthly_customers as (
     select
         source_system,
-        month_start,
+        order_month as month_start,
         count(*) as active_customers,
         count(*) filter (where is_purchase_month) as customers,
         sum(net_amount) as customer_revenue,
         coalesce(sum(net_amount) filter (where is_purchase_month), 0) as buyer_revenue,
-        count(*) filter (where orders > 1) as repeat_customers,
-        count(*) filter (where month_start = first_purchase_month) as new_customers
+        count(*) filter (where purchase_count > 1) as repeat_customers,
+        count(*) filter (where order_month = first_purchase_month) as new_customers
     from customer_months
-    group by source_system, month_start
+    group by source_system, order_month
 ),
 
 repurchases as (
     -- buyers of the month who also bought in the previous calendar month
     select
         this_month.source_system,
-        this_month.month_start,
+        this_month.order_month as month_start,
         count(*) as retained_customers
     from customer_months as this_month
     inner join customer_months as last_month
         on
             this_month.source_system = last_month.source_system
             and this_month.customer_id = last_month.customer_id
-            and last_month.month_start = cast({{ dbt.dateadd('month', -1, 'this_month.month_start') }} as date)
+            and last_month.order_month = cast({{ dbt.dateadd('month', -1, 'this_month.order_month') }} as date)
     where
         this_month.is_purchase_month
         and last_month.is_purchase_month
-    group by this_month.source_system, this_month.month_start
+    group by this_month.source_system, this_month.order_month
 ),
 
 joined as (

@@ -1,11 +1,7 @@
--- Where every staged sales line went: kept, or excluded with a reason.
--- Per source: rows the loads landed (load_batches, as the loader counted and
--- the server confirmed) = kept rows + excluded rows (tested). Reading the
--- counts from load_batches also spares a scan of every staged line.
 with
 
 batches as (
-    select * from {{ ref('stg_sales__load_batches') }}
+    select * from {{ ref('stg_loader__load_batches') }}
 ),
 
 staged as (

@@ -1,6 +1,7 @@
--- The cleaned ("silver") layer: one row per kept sales line, both sources.
--- A view over the incrementally maintained classification, so it is always
--- consistent with it and costs no storage.
+{#-
+    A view over the incrementally maintained classification, so it is always
+    consistent with it and costs no storage.
+-#}
 {{ config(materialized='view') }}
 
 with
@@ -11,7 +12,7 @@ classified as (
 
 final as (
     select
-        source_system || ':' || load_id || ':' || line_number as sales_line_id,
+        {{ concat_key(['source_system', 'load_id', 'line_number']) }} as sales_line_id,
         source_system,
         document_key,
         order_id,

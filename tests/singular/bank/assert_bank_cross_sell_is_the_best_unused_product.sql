@@ -9,7 +9,7 @@ cross_sell as (
 ),
 
 popularity as (
-    select * from {{ ref('int_segment_product_popularity') }}
+    select * from {{ ref('int_segment_products_ranked') }}
 ),
 
 client_products as (

@@ -1,35 +1,18 @@
 -- Per source, customer_rfm's monetary adds up to the net amount of the kept
 -- documents with a customer dated before the as_of_date, read straight from
--- the order aggregates. customer_rfm holds customers with a purchase only, so
--- the documents of customers with returns only (no purchase in the data) are
--- the one allowed difference, and are counted apart.
+-- the documents (not from the customer aggregates). customer_rfm holds
+-- customers with a purchase only, so the documents of customers with returns
+-- only (no purchase in the data) are the one allowed difference, and are
+-- counted apart.
 with
 
-orders as (
-    select * from {{ ref('int_sales_orders_aggregated') }}
-),
-
-as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+customer_documents as (
+    select * from {{ ref('int_customer_documents_filtered') }}
+    where order_date < as_of_date
 ),
 
 customer_rfm as (
     select * from {{ ref('customer_rfm') }}
-),
-
-customer_documents as (
-    select
-        orders.source_system,
-        orders.customer_id,
-        orders.net_amount,
-        orders.is_return
-    from orders
-    inner join as_of_dates
-        on orders.source_system = as_of_dates.source_system
-    where
-        orders.kept_line_count > 0
-        and orders.has_customer
-        and orders.order_date < as_of_dates.as_of_date
 ),
 
 buyers as (

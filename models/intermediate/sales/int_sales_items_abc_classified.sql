@@ -1,14 +1,6 @@
--- ABC (Pareto) classification of the revenue of each source's countries and
--- products, computed once for abc_countries and abc_products.
---
--- Items are ranked by net revenue, highest first, ties broken by item_id.
--- Shares are of the source's total positive item revenue, so the cumulative
--- share (which includes the item) reaches 1 at the last item that earns money.
--- An item is A while the share of the items ranked above it is below
--- abc_a_cutoff (the item that crosses the cut-off is A), B while it is below
--- abc_b_cutoff, else C; items with revenue <= 0 are always C.
---
--- A table: both marts read it, and it scans every kept line once.
+{#-
+    A table: both ABC marts read it, and it scans every kept line once.
+-#}
 {{ config(materialized='table') }}
 
 with
@@ -87,11 +79,7 @@ items as (
 
 ranked as (
     select
-        source_system,
-        item_type,
-        item_id,
-        item_name,
-        revenue,
+        *,
         row_number() over item_order as revenue_rank,
         sum(revenue) over (item_order rows between unbounded preceding and current row) as cumulative_revenue,
         sum(greatest(revenue, 0)) over (partition by source_system, item_type) as positive_revenue_total
@@ -101,12 +89,7 @@ ranked as (
 
 shares as (
     select
-        source_system,
-        item_type,
-        item_id,
-        item_name,
-        revenue,
-        revenue_rank,
+        *,
         revenue / nullif(positive_revenue_total, 0) as revenue_share,
         cumulative_revenue / nullif(positive_revenue_total, 0) as cumulative_share,
         (cumulative_revenue - revenue) / nullif(positive_revenue_total, 0) as share_before

@@ -1,27 +1,19 @@
--- The monthly as-of dates of the segment history, per source: the first day
--- of every month after the source's first purchase by a customer, up to the
--- source's as_of_date (the last `rfm_history_months` of them when that var is
--- set). An as-of date counts the documents dated before it, so each one is
--- the state at the end of the previous month.
 with
 
 as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+    select * from {{ ref('int_sales_as_of_dates_derived') }}
 ),
 
-orders as (
-    select * from {{ ref('int_sales_orders_aggregated') }}
+customer_documents as (
+    select * from {{ ref('int_customer_documents_filtered') }}
+    where not is_return
 ),
 
 first_purchases as (
     select
         source_system,
         min(order_date) as first_purchase_date
-    from orders
-    where
-        kept_line_count > 0
-        and has_customer
-        and not is_return
+    from customer_documents
     group by source_system
 ),
 

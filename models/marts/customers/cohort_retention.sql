@@ -1,21 +1,11 @@
--- Monthly retention of first-purchase cohorts, long format: one row per
--- source × cohort month × months since the first purchase, from 0 up to the
--- source's as-of month (the month of the day before as_of_date).
---
--- A cell is observable when its month ended before as_of_date. The as-of
--- month is observable only when as_of_date is the 1st of the next month; by
--- default (the day after the last sale) it is partial, so its cells (the last
--- diagonal of the triangle) are generated with NULL measures rather than
--- understated counts. Customers whose first purchase is on or after
--- as_of_date are in no cohort.
 with
 
 customer_months as (
-    select * from {{ ref('int_sales_customer_months') }}
+    select * from {{ ref('int_customer_months_aggregated') }}
 ),
 
 as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+    select * from {{ ref('int_sales_as_of_dates_derived') }}
 ),
 
 cohort_customer_months as (
@@ -26,7 +16,7 @@ cohort_customer_months as (
         on customer_months.source_system = as_of_dates.source_system
     where
         customer_months.first_purchase_date < as_of_dates.as_of_date
-        and customer_months.month_start >= customer_months.first_purchase_month
+        and customer_months.order_month >= customer_months.first_purchase_month
 ),
 
 cohorts as (
@@ -42,11 +32,11 @@ cohort_activity as (
     select
         source_system,
         first_purchase_month as cohort_month,
-        month_start,
+        order_month as month_start,
         count(*) filter (where is_purchase_month) as active_customers,
         sum(net_amount) as revenue
     from cohort_customer_months
-    group by source_system, first_purchase_month, month_start
+    group by source_system, first_purchase_month, order_month
 ),
 
 cohort_spans as (

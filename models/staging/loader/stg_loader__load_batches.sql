@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('sales', 'load_batches') }}
+    select * from {{ source('loader', 'load_batches') }}
 ),
 
 renamed as (

@@ -16,7 +16,7 @@ lines as (
 ),
 
 as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+    select * from {{ ref('int_sales_as_of_dates_derived') }}
 ),
 
 cohort_retention as (
@@ -71,33 +71,43 @@ kpis as (
     group by source_system
 ),
 
-checks as (
+compared as (
     select
         expected.source_system,
-        'cohort sizes = customers before as_of_date' as check_name,
-        expected.customers_before_as_of as expected_value,
-        coalesce(cohorts.cohort_sizes, 0) as actual_value
+        expected.customers_before_as_of,
+        expected.customers_in_observable_cohorts,
+        expected.customers,
+        coalesce(cohorts.cohort_sizes, 0) as cohort_sizes,
+        coalesce(cohorts.month_zero_active, 0) as month_zero_active,
+        kpis.new_customers
     from expected
     left join cohorts
         on expected.source_system = cohorts.source_system
-    union all
-    select
-        expected.source_system,
-        'month-0 active customers = customers of observable cohorts' as check_name,
-        expected.customers_in_observable_cohorts as expected_value,
-        coalesce(cohorts.month_zero_active, 0) as actual_value
-    from expected
-    left join cohorts
-        on expected.source_system = cohorts.source_system
-    union all
-    select
-        expected.source_system,
-        'monthly_kpis new customers = customers' as check_name,
-        expected.customers as expected_value,
-        kpis.new_customers as actual_value
-    from expected
     left join kpis
         on expected.source_system = kpis.source_system
+),
+
+checks as (
+    select
+        source_system,
+        'cohort sizes = customers before as_of_date' as check_name,
+        customers_before_as_of as expected_value,
+        cohort_sizes as actual_value
+    from compared
+    union all
+    select
+        source_system,
+        'month-0 active customers = customers of observable cohorts' as check_name,
+        customers_in_observable_cohorts as expected_value,
+        month_zero_active as actual_value
+    from compared
+    union all
+    select
+        source_system,
+        'monthly_kpis new customers = customers' as check_name,
+        customers as expected_value,
+        new_customers as actual_value
+    from compared
 ),
 
 final as (

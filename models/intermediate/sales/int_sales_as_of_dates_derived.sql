@@ -1,8 +1,3 @@
--- One row per source: the analysis date and the months it makes observable.
--- as_of_date is the `as_of_date` var, or by default the day after the source's
--- last kept sale. Data are observed on the days before it, so the as-of month
--- is the month of the day before as_of_date; it is complete only when
--- as_of_date is the first day of the next month.
 with
 
 orders as (

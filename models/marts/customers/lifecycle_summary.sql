@@ -1,7 +1,3 @@
--- Customers per source × month × lifecycle state (see
--- customer_lifecycle_monthly), every state on every observable month (0 when
--- no customer is in it). The partial as-of month, whose states are not yet
--- known, is left out.
 with
 
 lifecycle as (

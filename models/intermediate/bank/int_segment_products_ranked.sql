@@ -1,8 +1,3 @@
--- Every segment × every product (the catalogue plus any product name found in
--- the data but missing from it): how many of the segment's clients used the
--- product, how many uses, the share of the segment's clients, and the product's
--- rank within the segment. Ties are broken deterministically: more clients
--- first, then more uses, then product name in binary (C) order.
 {{
     config(
         materialized='table',

@@ -1,21 +1,11 @@
--- One row per source × customer × month, from the month of the customer's
--- first purchase to the source's as-of month, with the customer's lifecycle
--- state that month:
---   new        the month of the first purchase;
---   active     bought this month and last month;
---   returning  bought this month, not last month (and before: not new);
---   inactive   did not buy this month (a month with only returns is inactive).
--- "Bought" means at least one kept document that is not a return. As in
--- cohort_retention, a month is observable when it ended before as_of_date:
--- the partial as-of month keeps its rows with NULL has_purchase and state.
 with
 
 customer_months as (
-    select * from {{ ref('int_sales_customer_months') }}
+    select * from {{ ref('int_customer_months_aggregated') }}
 ),
 
 as_of_dates as (
-    select * from {{ ref('int_sales_as_of_dates') }}
+    select * from {{ ref('int_sales_as_of_dates_derived') }}
 ),
 
 customers as (
@@ -64,7 +54,7 @@ purchases as (
         on
             customer_grid.source_system = customer_months.source_system
             and customer_grid.customer_id = customer_months.customer_id
-            and customer_grid.month_start = customer_months.month_start
+            and customer_grid.month_start = customer_months.order_month
 ),
 
 previous_purchases as (
