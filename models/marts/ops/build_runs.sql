@@ -8,6 +8,13 @@ runs as (
     select * from {{ ref('stg_ops__build_runs') }}
 ),
 
+runs_with_newest as (
+    select
+        *,
+        max(started_at) over () as newest_started_at
+    from runs
+),
+
 final as (
     select
         run_id,
@@ -31,10 +38,8 @@ final as (
         stale_sources,
         duration_seconds,
         error_text
-    from runs
-    where started_at >= (
-        select max(started_at) from runs
-    ) - interval '{{ var("ops_build_runs_days", 90) }} days'
+    from runs_with_newest
+    where started_at >= newest_started_at - interval '{{ var("ops_build_runs_days", 90) }} days'
 )
 
 select * from final

@@ -1,42 +1,11 @@
--- The run log as written by `segmart build`. The build creates ops.build_runs
--- before dbt runs; a `dbt build` by hand on a database no build has touched
--- yet gets an empty relation of the same shape instead of an error.
-{%- set run_table = adapter.get_relation(database=target.database, schema='ops', identifier='build_runs') %}
-
+-- The run log as written by `segmart build` (which creates ops.build_runs
+-- before dbt runs); empty on a database no build has touched yet.
 with
 
-{% if run_table is not none %}
 source as (
-    select * from {{ source('ops', 'build_runs') }}
+    -- the alias names the subquery that stands in before the first build
+    select * from {{ ops_build_runs_relation() }} as build_runs  -- noqa: AL05
 ),
-{% else %}
-source as (
-    select
-        cast(null as bigint) as run_id,
-        cast(null as timestamptz) as started_at,
-        cast(null as timestamptz) as finished_at,
-        cast(null as text) as status,
-        cast(null as integer) as exit_code,
-        cast(null as text) as host_name,
-        cast(null as boolean) as full_refresh,
-        cast(null as boolean) as used_sample,
-        cast(null as integer) as files_landed,
-        cast(null as integer) as files_skipped,
-        cast(null as integer) as files_refused,
-        cast(null as bigint) as rows_loaded,
-        cast(null as bigint) as rows_quarantined,
-        cast(null as integer) as dbt_passed,
-        cast(null as integer) as dbt_warned,
-        cast(null as integer) as dbt_failed,
-        cast(null as integer) as dbt_skipped,
-        cast(null as text) as stale_marts,
-        cast(null as text) as stale_sources,
-        cast(null as numeric(12, 1)) as duration_seconds,
-        cast(null as text) as error_text,
-        cast(null as text) as log_file
-    where false
-),
-{% endif %}
 
 renamed as (
     select
