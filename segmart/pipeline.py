@@ -155,7 +155,8 @@ def _build_marts(run: BuildRun) -> None:
     if blocked:
         relations = [outcome.relations[uid] for uid in blocked if uid in outcome.relations]
         raise locks.LockGiveUp(
-            f"The build gave up after {outcome.attempts} attempt(s) in {outcome.lock_wait_seconds:.0f} s: "
+            f"The build gave up {outcome.lock_wait_seconds:.0f} s after it first waited for a lock "
+            f"({outcome.attempts} attempts): "
             f"{', '.join('.'.join(r) for r in relations) or 'a relation'} stayed locked by another session "
             f"(lock timeout {settings.lock_timeout:g} s, {settings.lock_retries} retries). "
             + locks.describe_blockers(run.pg, relations)

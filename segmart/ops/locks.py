@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2.extensions
@@ -45,7 +46,8 @@ class DbtOutcome:
     relations: dict[str, tuple[str, str]] = field(default_factory=dict)  # unique_id -> (schema, name)
     messages: dict[str, str] = field(default_factory=dict)
     attempts: int = 0
-    lock_wait_seconds: float = 0.0
+    lock_wait_seconds: float = 0.0  # from the first blocked statement's start to giving up
+    started: dict[str, datetime] = field(default_factory=dict)  # unique_id -> start of its last execution
 
     def count(self, *states: str) -> int:
         return sum(1 for status in self.statuses.values() if status in states)
@@ -116,6 +118,9 @@ def _read_results(outcome: DbtOutcome) -> None:
         uid = result["unique_id"]
         outcome.statuses[uid] = result.get("status") or "error"
         outcome.messages[uid] = result.get("message") or ""
+        for step in result.get("timing") or []:
+            if step.get("name") == "execute" and step.get("started_at"):
+                outcome.started[uid] = datetime.fromisoformat(step["started_at"].replace("Z", "+00:00"))
         match = _RELATION_RE.search(result.get("relation_name") or "")
         if match:
             outcome.relations[uid] = (match.group(1), match.group(2))
@@ -125,7 +130,7 @@ def build(*, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: 
     """``dbt build`` plus up to ``retries`` ``dbt retry`` rounds for nodes that hit a lock timeout."""
     outcome = DbtOutcome()
     args = ["build", *(["--full-refresh"] if full_refresh else [])]
-    started = time.monotonic()
+    first_blocked: datetime | None = None
     results_file = target_path() / "run_results.json"
     while True:
         results_file.unlink(missing_ok=True)
@@ -133,6 +138,9 @@ def build(*, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: 
         outcome.attempts += 1
         _read_results(outcome)
         blocked = outcome.lock_timeouts()
+        if blocked and first_blocked is None:
+            first_blocked = min((outcome.started[uid] for uid in blocked if uid in outcome.started), default=None)
+            first_blocked = first_blocked or datetime.now(UTC)
         if not blocked or outcome.attempts > retries:
             break
         names = ", ".join(".".join(outcome.relations.get(uid, ("?", uid))) for uid in blocked)
@@ -146,8 +154,8 @@ def build(*, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: 
         )
         time.sleep(retry_wait)
         args = ["retry"]
-    if outcome.lock_timeouts():
-        outcome.lock_wait_seconds = time.monotonic() - started
+    if outcome.lock_timeouts() and first_blocked is not None:
+        outcome.lock_wait_seconds = (datetime.now(UTC) - first_blocked).total_seconds()
     return outcome
 
 
