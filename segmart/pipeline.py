@@ -348,6 +348,10 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
         except SegmartError as exc:  # before the run lock: no database, bad configuration
             log.error("error: %s", exc)
             record.exit_code, record.status, record.error_text = EXIT_ERROR, "failed", str(exc)
+        except Exception as exc:  # a bug or an unforeseen failure: still exit 2, logged and alerted
+            log.exception("the build stopped on an unexpected error")
+            record.exit_code, record.status = EXIT_ERROR, "failed"
+            record.error_text = f"unexpected error: {type(exc).__name__}: {exc}"
         log.info("%s", _summary(record))
         log.info("done in %.0f s, exit code %d", time.perf_counter() - started, record.exit_code)
         _alert(run)
