@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# before segmart is imported: it reads the database name from the environment
+# (the checkout is importable through the editable install of `run.py setup`)
 os.environ["SEGMART_PG_DBNAME"] = os.environ.get("SEGMART_BENCH_BANK_DBNAME", "segmart_bench_bank")
 
 from psycopg2 import sql  # noqa: E402

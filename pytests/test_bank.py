@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pytests.conftest import reset_database, rows, run_cli, run_dbt, scalar
-from pytests.helpers import mart_checksums
+from pytests.support.db import mart_checksums, reset_database, rows, scalar
+from pytests.support.project import project_var, seed_rows
+from pytests.support.runs import run_cli, run_dbt
 from segmart.generate import generate_bank
 
 pytestmark = pytest.mark.slow
@@ -35,13 +36,9 @@ BANK_MARTS = (
     "bank_products",
     "bank_segments",
 )
-SEGMENT_NAMES = {
-    "no_products": "нет продуктов",
-    "one_product": "1 продукт",
-    "two_products": "2 продукта",
-    "three_plus_products": "3+ продуктов",
-}
-BAND_EDGES = (30_000, 60_000, 100_000, 150_000, 250_000, 500_000)  # the bank_income_band_edges var
+SEGMENT_NAMES = {row["segment_code"]: row["segment_name"] for row in seed_rows("bank_segments")}
+BAND_EDGES = tuple(project_var("bank_income_band_edges"))
+NO_PRODUCTS_REFERENCE = project_var("bank_no_products_reference_segment")
 CLIENTS, USAGES, SEED = 3_000, 24_000, 41
 
 
@@ -110,7 +107,7 @@ class Expected:
         return [p.name for p in BANK_PRODUCTS]
 
     def suggestion(self, client_id: int) -> str | None:
-        reference = self.segment[client_id] if self.used[client_id] else "one_product"
+        reference = self.segment[client_id] if self.used[client_id] else NO_PRODUCTS_REFERENCE
         return next((p for p in self.ranking[reference] if p not in self.used[client_id]), None)
 
 

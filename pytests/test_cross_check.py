@@ -1,12 +1,13 @@
 """The marts on the real UCI file agree exactly with an independent pandas computation.
 
 The file is loaded and the sales marts built once (``dbt build``, data tests
-included); ``bench/pandas_marts.py`` recomputes the same figures from the CSV
-with the rules documented in the models' YAML, in exact arithmetic. Every
-figure must agree: the customer count, the total revenue to the cent, revenue
-and orders of every month, every cohort size and active-customer cell, the ABC
-class of every country and product, and recency, frequency and monetary of
-every customer in ``customer_rfm``.
+included); the pandas reference (``pytests/support/reference.py``)
+recomputes the same figures from the CSV with the rules documented in the
+models' YAML, in exact arithmetic. Every figure must agree: the customer
+count, the total revenue to the cent, revenue and orders of every month, every
+cohort size and active-customer cell, the ABC class of every country and
+product, and recency, frequency and monetary of every customer in
+``customer_rfm``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import pandas as pd
 import psycopg2.extensions
 import pytest
 
-from bench.pandas_marts import Marts, money
-from pytests.conftest import TEST_DBNAME, real_data_or_skip, reset_database, rows, run_cli, run_dbt, scalar
+from pytests.support.db import reset_database, rows, scalar
+from pytests.support.files import real_data_or_skip
+from pytests.support.reference import Marts, money
+from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
+from pytests.support.testdb import TEST_DBNAME
 from segmart import db
 from segmart.config import Connection
 
@@ -56,14 +60,7 @@ def built(connection_info: Connection, tmp_path_factory: pytest.TempPathFactory)
     reset_database(pg)
     run_cli("sales", str(path), timeout=900)
     dbt_dir = tmp_path_factory.mktemp("cross-check")
-    run_dbt(
-        "build",
-        "--select",
-        "+path:models/marts/sales +cohort_retention",
-        "--indirect-selection",
-        "cautious",
-        tmp_target=dbt_dir,
-    )
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
     yield Built(pg, dbt_dir)
     pg.close()
 
@@ -181,13 +178,17 @@ def test_every_customer_rfm(built: Built, marts: Marts) -> None:
     assert set(actual) == set(expected)
     assert actual == expected  # exact: monetary compares as Decimal, not just to the cent
     assert rows(built.pg, "select distinct as_of_date from data_mart.customer_rfm") == [(marts.as_of_date,)]
-    # the 1-5 scores too: rank-based quantiles, ties share a score, recency inverted
-    scores = {row.customer_id: (int(row.r_score), int(row.f_score), int(row.m_score)) for row in rfm.itertuples()}
+    # the 1-5 scores too: rank-based quantiles, ties share a score, recency inverted; and the segment
+    scores = {
+        row.customer_id: (int(row.r_score), int(row.f_score), int(row.m_score), row.rfm_segment)
+        for row in rfm.itertuples()
+    }
     actual_scores = {
-        customer: (r, f, m)
-        for customer, r, f, m in rows(
+        customer: (r, f, m, segment)
+        for customer, r, f, m, segment in rows(
             built.pg,
-            "select customer_id, r_score, f_score, m_score from data_mart.customer_rfm where source_system = 'uci'",
+            "select customer_id, r_score, f_score, m_score, rfm_segment from data_mart.customer_rfm"
+            " where source_system = 'uci'",
         )
     }
     assert actual_scores == scores

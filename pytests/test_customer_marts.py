@@ -1,26 +1,27 @@
 """Customer RFM marts end to end: generate a UCI file → load → dbt build, checked against Python.
 
-The expected figures are recomputed from the CSV with plain Python: the line
-exclusion rules, documents, each customer's recency, frequency and monetary,
-the rank-based scores (ties share a score), the segment from the seed file,
-the monthly segment history and its transitions. Then: an incremental run of
-the history after more loads equals a full refresh.
+The expected figures are recomputed from the CSV by the pandas reference
+(``pytests/support/reference.py``): the line exclusion rules, documents, each
+customer's recency, frequency and monetary, the rank-based scores (ties share
+a score), the segment from the seed file, the monthly segment history and its
+transitions. Then: an incremental run of the history after more loads equals
+a full refresh.
 """
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from pytests.conftest import ROOT, rows, run_cli, run_dbt, scalar
-from pytests.helpers import correction_of, mart_checksums, split_by_date
+from pytests.support.db import mart_checksums, rows, scalar
+from pytests.support.files import correction_of, split_by_date
+from pytests.support.project import rfm_segment_map
+from pytests.support.reference import Marts, money
+from pytests.support.runs import run_cli, run_dbt
 from segmart.generate import generate_sales
 
 pytestmark = pytest.mark.slow
@@ -38,92 +39,20 @@ CUSTOMER_MARTS = (
 )
 
 
-@dataclass
-class Document:
-    customer_id: str | None
-    order_date: date
-    net_amount: Decimal
-    is_return: bool
-
-
-def read_documents(path: Path) -> dict[str, Document]:
-    """Kept UCI documents of one file, by the cleaned layer's rules."""
-    documents: dict[str, Document] = {}
-    with path.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            invoice = row["InvoiceNo"].strip()
-            quantity = int(row["Quantity"])
-            amount = quantity * Decimal(row["UnitPrice"])
-            is_return = invoice.startswith("C")
-            if (
-                invoice.startswith("A")
-                or quantity == 0
-                or (amount <= 0 and not is_return)
-                or (amount >= 0 and is_return)
-            ):
-                continue
-            customer = str(int(float(row["CustomerID"]))) if row["CustomerID"].strip() else None
-            ordered = datetime.fromisoformat(row["InvoiceDate"].strip()).date()
-            doc = documents.get(invoice)
-            if doc is None:
-                documents[invoice] = Document(customer, ordered, amount, is_return)
-            else:
-                doc.net_amount += amount
-                doc.order_date = min(doc.order_date, ordered)
-                doc.customer_id = max(filter(None, (doc.customer_id, customer)), default=None)
-    return documents
-
-
-def rfm_values(documents: dict[str, Document], as_of: date) -> dict[str, tuple[int, int, Decimal, date]]:
-    """(recency_days, frequency, monetary, first purchase) per customer with a purchase before `as_of`."""
-    frequency: Counter[str] = Counter()
-    monetary: dict[str, Decimal] = defaultdict(Decimal)
-    first: dict[str, date] = {}
-    last: dict[str, date] = {}
-    for doc in documents.values():
-        if doc.customer_id is None or doc.order_date >= as_of:
-            continue
-        monetary[doc.customer_id] += doc.net_amount
-        if not doc.is_return:
-            frequency[doc.customer_id] += 1
-            first[doc.customer_id] = min(first.get(doc.customer_id, doc.order_date), doc.order_date)
-            last[doc.customer_id] = max(last.get(doc.customer_id, doc.order_date), doc.order_date)
-    return {c: ((as_of - last[c]).days, frequency[c], monetary[c], first[c]) for c in frequency}
-
-
-def scores(values: dict[str, Decimal | int], higher_is_better: bool = True) -> dict[str, int]:
-    """1 + floor(5 * (rank - 1) / n), rank = 1 + the number of strictly worse values."""
-    ordered = sorted(values.values(), reverse=not higher_is_better)
-    rank: dict[Decimal | int, int] = {}
-    for position, value in enumerate(ordered, start=1):
-        rank.setdefault(value, position)
-    n = len(values)
-    return {key: 1 + (5 * (rank[value] - 1)) // n for key, value in values.items()}
-
-
-def segment_map() -> dict[str, str]:
-    with (ROOT / "seeds" / "rfm_segment_map.csv").open(newline="", encoding="utf-8") as handle:
-        return {row["rfm_score"]: row["rfm_segment"] for row in csv.DictReader(handle)}
-
-
-def expected_rfm(documents: dict[str, Document], as_of: date) -> dict[str, tuple]:
-    """customer_id -> (recency_days, frequency, monetary, r, f, m, segment)."""
-    values = rfm_values(documents, as_of)
-    r = scores({c: v[0] for c, v in values.items()}, higher_is_better=False)
-    f = scores({c: v[1] for c, v in values.items()})
-    m = scores({c: v[2] for c, v in values.items()})
-    segments = segment_map()
-    return {c: (*values[c][:3], r[c], f[c], m[c], segments[f"{r[c]}{f[c]}{m[c]}"]) for c in values}
-
-
-def month_starts_after(first: date, last: date) -> list[date]:
-    """The first day of every month after `first`, up to `last`."""
-    out = []
-    month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
-    while month <= last:
-        out.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return out
+def expected_rfm(marts: Marts, as_of: date | None = None) -> dict[str, tuple]:
+    """customer_id -> (recency_days, frequency, monetary, r, f, m, segment), by the pandas reference."""
+    return {
+        row.customer_id: (
+            int(row.recency_days),
+            int(row.frequency),
+            money(row.monetary),
+            int(row.r_score),
+            int(row.f_score),
+            int(row.m_score),
+            row.rfm_segment,
+        )
+        for row in marts.rfm(as_of).itertuples()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +67,9 @@ def test_customer_marts_match_python(clean_pg, uci_file: Path, dbt_dir: Path) ->
     run_cli("sales", str(uci_file))
     run_dbt(*BUILD_ARGS, tmp_target=dbt_dir)
 
-    documents = read_documents(uci_file)
-    as_of = max(doc.order_date for doc in documents.values()) + timedelta(days=1)
-    expected = expected_rfm(documents, as_of)
+    marts = Marts(uci_file)
+    as_of = marts.as_of_date
+    expected = expected_rfm(marts)
     assert len(expected) > 500
 
     # one row per customer with a purchase, and every figure, score and segment as in Python
@@ -171,27 +100,27 @@ def test_customer_marts_match_python(clean_pg, uci_file: Path, dbt_dir: Path) ->
     assert max(Counter(v[2] for v in expected.values()).values()) > 1  # a tied monetary value exists
 
     # reconciliation: monetary + customers with returns only = all documents with a customer
-    with_customer = sum(d.net_amount for d in documents.values() if d.customer_id)
+    documents = marts.customer_documents()
+    with_customer = money(documents["amount"].sum())
     rfm_total = scalar(pg, "select sum(monetary) from data_mart.customer_rfm")
-    returns_only = sum(d.net_amount for d in documents.values() if d.customer_id and d.customer_id not in expected)
+    returns_only = money(documents.loc[~documents["customer_id"].isin(list(expected)), "amount"].sum())
     assert rfm_total + returns_only == with_customer
 
     # segment summary: counts per segment, shares add up to 1
     summary = dict(rows(pg, "select rfm_segment, customers from data_mart.rfm_segment_summary"))
-    assert len(summary) == 11
+    assert set(summary) == set(rfm_segment_map().values())  # every segment of the seed, even an empty one
     assert {s: n for s, n in summary.items() if n} == dict(Counter(v[6] for v in expected.values()))
     assert abs(scalar(pg, "select sum(share_of_customers) from data_mart.rfm_segment_summary") - 1) < 1e-12
 
     # the segment history at every month start, recomputed as of that date
-    first_purchase = min(d.order_date for d in documents.values() if d.customer_id and not d.is_return)
-    months = month_starts_after(first_purchase, as_of)
+    months = marts.history_as_of_dates()
     history: dict[date, dict[str, str]] = defaultdict(dict)
     for customer, as_of_date, segment in rows(
         pg, "select customer_id, as_of_date, rfm_segment from data_mart.customer_segment_history"
     ):
         history[as_of_date][customer] = segment
     assert sorted(history) == months
-    expected_history = {month: {c: v[6] for c, v in expected_rfm(documents, month).items()} for month in months}
+    expected_history = {month: {c: v[6] for c, v in expected_rfm(marts, month).items()} for month in months}
     assert history == expected_history
 
     # transitions: consecutive months, customers present in both

@@ -13,8 +13,9 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from pytests.conftest import rows, run_cli, run_dbt
-from pytests.helpers import correction_of, mart_checksums, split_by_date
+from pytests.support.db import mart_checksums, rows
+from pytests.support.files import correction_of, split_by_date
+from pytests.support.runs import run_cli, run_dbt
 from segmart.generate import generate_bank, generate_sales
 
 pytestmark = pytest.mark.slow

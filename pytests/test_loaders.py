@@ -24,7 +24,6 @@ from loaders import load as load_module
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
 from loaders.reader import Fingerprint
-from pytests.conftest import reset_database, rows, run_cli, scalar
 from pytests.corpus import (
     CASE_IDS,
     CASES,
@@ -39,6 +38,8 @@ from pytests.corpus import (
     row,
     uci,
 )
+from pytests.support.db import reset_database, rows, scalar
+from pytests.support.runs import run_cli
 from segmart.generate import generate_bank, generate_sales
 
 UCI_COLUMNS = [

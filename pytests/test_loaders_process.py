@@ -13,7 +13,9 @@ import psycopg2.extensions
 import pytest
 
 from loaders.load import ensure_schema
-from pytests.conftest import ROOT, rows, run_cli, scalar
+from pytests.support import ROOT
+from pytests.support.db import rows, scalar
+from pytests.support.runs import run_cli
 from segmart.generate import generate_sales
 
 KILL_ROWS = 1_500_000
@@ -54,6 +56,20 @@ def _wait_for_copy(pg: psycopg2.extensions.connection, proc: subprocess.Popen, a
         assert proc.poll() is None, "the load finished before it could be interrupted"
         time.sleep(0.02)
     raise AssertionError("the load never reached its COPY")
+
+
+def _checked_load_in_its_copy(pg: psycopg2.extensions.connection, path: Path, seed: int, log: Path) -> subprocess.Popen:
+    """Generate a file of CONCURRENT_ROWS lines and start a (slower) checked load of it, in its COPY."""
+    generate_sales(path, fmt="uci", rows=CONCURRENT_ROWS, customers=3000, days=200, seed=seed)
+    ensure_schema(pg)
+    proc = _start_load("--checked", str(path), log=log)
+    try:
+        _wait_for_copy(pg, proc, at_least=1)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
 
 
 def _advisory_locks(pg: psycopg2.extensions.connection) -> int:
@@ -123,13 +139,10 @@ def test_two_identical_loads_at_once_land_exactly_once(
     clean_pg: psycopg2.extensions.connection, tmp_path: Path
 ) -> None:
     path = tmp_path / "same.csv"
-    generate_sales(path, fmt="uci", rows=CONCURRENT_ROWS, customers=3000, days=200, seed=4)
-    ensure_schema(clean_pg)
     # the first one takes the (slower) checked path, so that the second surely finds it running
-    first = _start_load("--checked", str(path), log=tmp_path / "first.log")
+    first = _checked_load_in_its_copy(clean_pg, path, seed=4, log=tmp_path / "first.log")
     second = None
     try:
-        _wait_for_copy(clean_pg, first, at_least=1)
         second = _start_load(str(path), log=tmp_path / "second.log")
         deadline = time.monotonic() + 60
         while not scalar(clean_pg, "select count(*) from pg_locks where locktype = 'advisory' and not granted"):
@@ -173,14 +186,10 @@ def test_two_different_files_at_once_both_land(clean_pg: psycopg2.extensions.con
 def test_a_load_into_another_target_does_not_wait_for_a_running_one(
     clean_pg: psycopg2.extensions.connection, tmp_path: Path
 ) -> None:
-    sales = tmp_path / "sales.csv"
-    generate_sales(sales, fmt="uci", rows=CONCURRENT_ROWS, customers=3000, days=200, seed=5)
     bank = tmp_path / "clients.csv"
     bank.write_text("client_id,full_name,income\n1,Иванов Иван,50000\n", encoding="utf-8")
-    ensure_schema(clean_pg)
-    running = _start_load("--checked", str(sales), log=tmp_path / "sales.log")
+    running = _checked_load_in_its_copy(clean_pg, tmp_path / "sales.csv", seed=5, log=tmp_path / "sales.log")
     try:
-        _wait_for_copy(clean_pg, running, at_least=1)
         started = time.monotonic()
         run_cli("bank", str(bank), timeout=120)
         assert running.poll() is None, "the sales load ended first: the bank load may have waited for it"

@@ -9,7 +9,9 @@ from decimal import Decimal
 import psycopg2.extensions
 import pytest
 
-from pytests.conftest import real_data_or_skip, rows, run_cli, scalar
+from pytests.support.db import rows, scalar
+from pytests.support.files import real_data_or_skip
+from pytests.support.runs import run_cli
 
 ROWS = 541_909
 WITH_CUSTOMER = 406_829

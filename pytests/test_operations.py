@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pytests.conftest import reset_database, rows, scalar
-from pytests.helpers import mart_checksums
-from pytests.ops_helpers import (
+from pytests.support.db import mart_checksums, reset_database, rows, scalar
+from pytests.support.ops import (
     Folders,
     Readers,
     Stub,

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pytests.conftest import reset_database, scalar
-from pytests.helpers import mart_checksums
-from pytests.ops_helpers import Folders, generate_bank, generate_sales, segmart
+from pytests.support.db import mart_checksums, reset_database, scalar
+from pytests.support.ops import Folders, generate_bank, generate_sales, segmart
 
 RUN_LOG = "build_runs"  # the run log differs by nature (times, counts of runs)
 

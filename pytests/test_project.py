@@ -18,7 +18,8 @@ import psutil
 import pytest
 import yaml
 
-from pytests.conftest import ROOT
+from pytests.support import ROOT
+from pytests.support.runs import run_cli, run_dbt
 from segmart.db import embedded
 
 PY = sys.executable
@@ -225,6 +226,17 @@ def test_sql_is_sqlfluff_clean() -> None:
         [str(sqlfluff), "lint", "models", "analyses"], cwd=ROOT, capture_output=True, text=True, timeout=1200
     )
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_a_test_that_runs_dbt_without_the_slow_mark_fails(tmp_path: Path) -> None:
+    """This test has no slow mark: running dbt from it (directly or via ``segmart build``) must fail at once."""
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="runs dbt but is not marked slow"):
+        run_dbt("debug", tmp_target=tmp_path)
+    with pytest.raises(AssertionError, match=r"runs dbt \(segmart build\) but is not marked slow"):
+        run_cli("build", "--sample")
+    assert time.monotonic() - started < 5, "the guard let dbt start"
+    assert not (tmp_path / "logs").exists()
 
 
 def test_github_workflow_is_valid() -> None:

@@ -127,16 +127,41 @@ def _generate_bank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_settings(args: argparse.Namespace):
+    from segmart.report import report_settings
+
+    return report_settings(out=args.out, lang=args.lang, keep=args.keep, csv_delimiter=args.csv_delimiter)
+
+
 def _build(args: argparse.Namespace) -> int:
     from segmart import pipeline
 
-    return pipeline.build(sample=args.sample, full_refresh=args.full_refresh, keep_going=args.keep_going)
+    return pipeline.build(
+        sample=args.sample,
+        full_refresh=args.full_refresh,
+        keep_going=args.keep_going,
+        report=None if args.no_report else _report_settings(args),
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from segmart import db
+    from segmart.report import run_report
+
+    settings = _report_settings(args)
+    conn = db.connect()
+    try:
+        written = run_report(conn, settings)
+    finally:
+        conn.close()
+    log.info("report files in %s:\n%s", settings.out_dir, "\n".join(f"  {p.name}" for p in written))
+    return 0
 
 
 def _land(args: argparse.Namespace) -> int:
     from segmart import pipeline
 
-    return pipeline.build(land_only=True)
+    return pipeline.build(land_only=True, report=None)
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -210,7 +235,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "build", help="the main job: start the database, load data/inbox (or the sample data), dbt build"
+        "build", help="the main job: start the database, load data/inbox (or the sample data), dbt build, report"
     )
     parser.add_argument(
         "--sample",
@@ -221,7 +246,31 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--keep-going", action="store_true", help="(the default now) build from what landed when some files are refused"
     )
+    parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
+    _add_report_options(parser)
     parser.set_defaults(func=_build)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    from segmart.report.csvout import DELIMITERS
+    from segmart.report.i18n import LANGS
+
+    parser.add_argument("--lang", choices=LANGS, help="report language (default: SEGMART_REPORT_LANG or en)")
+    parser.add_argument("--out", metavar="DIR", help="report folder (default: SEGMART_REPORT_DIR or reports/)")
+    parser.add_argument(
+        "--keep", type=_positive, help="keep the newest N files of each kind (default: SEGMART_REPORT_KEEP or 7)"
+    )
+    parser.add_argument(
+        "--csv-delimiter", choices=DELIMITERS, help="CSV delimiter (default: SEGMART_REPORT_CSV_DELIMITER or ';')"
+    )
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "report", help="write the manager report (HTML) and the segment lists (XLSX, CSV) from data_mart"
+    )
+    _add_report_options(parser)
+    parser.set_defaults(func=_report)
 
 
 def _add_land(sub: argparse._SubParsersAction) -> None:
@@ -248,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_build(sub)
+    _add_report(sub)
     _add_load(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
     _add_load(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
     _add_generate(sub)

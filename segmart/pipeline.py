@@ -22,6 +22,7 @@ from segmart.generate import generate_bank, generate_sales
 from segmart.ops import alerts, demo, freshness, inbox, locks, runlog
 from segmart.ops import settings as ops_settings
 from segmart.ops.runlock import RunInProgress, run_lock
+from segmart.report.settings import ReportSettings
 
 log = logging.getLogger("segmart")
 
@@ -73,6 +74,8 @@ class BuildRun:
     pg: psycopg2.extensions.connection | None = None  # holds the run lock; steps may query with it
     results: list[LoadResult] = field(default_factory=list)
     outcome: locks.DbtOutcome | None = None
+    report: ReportSettings | None = None  # write the manager report after the marts
+    report_files: list[Path] = field(default_factory=list)
 
 
 # Steps run after the marts are built, in order: ``step(run)``. A step that
@@ -177,6 +180,28 @@ def _check_freshness(run: BuildRun) -> None:
     run.record.anomalies = freshness.latest_day_anomalies(run.pg)
 
 
+def _write_report(run: BuildRun) -> None:
+    """The manager report and segment lists, once every mart is fresh (a post-build step)."""
+    import psycopg2
+
+    from segmart.report import run_report
+
+    if run.report is None:
+        return
+    if run.outcome is None or run.outcome.returncode != 0:
+        log.warning("manager report not written: some marts are stale (see the summary)")
+        return
+    assert run.pg is not None
+    try:
+        run.report_files = run_report(run.pg, run.report)
+    except (OSError, psycopg2.Error) as exc:
+        run.pg.rollback()
+        raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
+
+
+POST_BUILD.append(_write_report)
+
+
 def _mart_counts(conn: psycopg2.extensions.connection) -> list[tuple[str, str, int | None]]:
     """Exact row counts of the data_mart tables (views are listed without a count)."""
     from psycopg2 import sql
@@ -212,7 +237,7 @@ def _log_connect_help(run: BuildRun) -> None:
         "\nBuilt on the %s:\n%s\n\nConnect: %s (password: DBT_ENV_SECRET_PG_PASSWORD in .env or %s)\n"
         '  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
         "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
-        "  dbt by hand: source .venv/bin/activate && dbt build",
+        "  dbt by hand: source .venv/bin/activate && dbt build%s",
         where,
         "\n".join(lines),
         conn_info.url(with_password=False),
@@ -222,6 +247,7 @@ def _log_connect_help(run: BuildRun) -> None:
         conn_info.port,
         conn_info.dbname,
         bi_role(),
+        "".join(f"\n  manager report: {p}" for p in run.report_files if p.suffix == ".html"),
     )
 
 
@@ -241,7 +267,7 @@ def _summary(record: runlog.RunRecord) -> str:
     lines.append("stale sources: " + ("; ".join(record.stale_sources) if record.stale_sources else "none"))
     lines.append("anomalies of the latest day: " + ("; ".join(record.anomalies) if record.anomalies else "none"))
     if record.error_text:
-        lines.append("error: " + record.error_text)
+        lines.append(("problems: " if record.exit_code == EXIT_PARTIAL else "error: ") + record.error_text)
     if record.log_file:
         lines.append(f"log: {record.log_file}")
     return "\n".join(lines)
@@ -281,11 +307,15 @@ def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
                 _build_marts(run)
                 _check_freshness(run)
                 for step in POST_BUILD:
+                    name = getattr(step, "__name__", repr(step)).lstrip("_")
                     try:
                         step(run)
+                    except SegmartError as exc:
+                        log.error("post-build step %s: %s", name, exc)
+                        run.record.problems.append(f"{name}: {exc}")
                     except Exception as exc:  # a post-build step never hides the build's result
-                        log.exception("post-build step %s failed", getattr(step, "__name__", step))
-                        run.record.stale_marts.append(f"(post-build step {getattr(step, '__name__', step)}: {exc})")
+                        log.exception("post-build step %s failed", name)
+                        run.record.problems.append(f"{name}: {type(exc).__name__}: {exc}")
                 _log_connect_help(run)
                 _finish(
                     run,
@@ -294,7 +324,9 @@ def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
                     or run.record.dbt_failed
                     or run.record.dbt_skipped
                     or run.record.stale_marts
+                    or run.record.problems
                     else EXIT_OK,
+                    "; ".join(run.record.problems) or None,
                 )
             except locks.LockGiveUp as exc:
                 _finish(run, EXIT_LOCKED, str(exc))
@@ -312,16 +344,24 @@ def _finish(run: BuildRun, code: int, error: str | None = None) -> None:
     record.exit_code = code
     record.status = STATUS_OF_EXIT[code]
     record.error_text = error
-    if error:
+    if error and code != EXIT_PARTIAL:
         log.error("error: %s", error)
     if run.pg is not None and record.run_id is not None:
         runlog.finish(run.pg, record)
 
 
-def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool = True, land_only: bool = False) -> int:
+def build(
+    *,
+    sample: bool = False,
+    full_refresh: bool = False,
+    keep_going: bool = True,
+    land_only: bool = False,
+    report: ReportSettings | None = None,
+) -> int:
     """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now.
 
     ``land_only``: load the inbox (archive / reject its files) and record the run, without dbt.
+    ``report``: settings of the manager report, written after the marts (when all are fresh).
     """
     del keep_going  # a refused file never stops the others; kept for callers of the old signature
     try:
@@ -337,7 +377,7 @@ def build(*, sample: bool = False, full_refresh: bool = False, keep_going: bool 
         [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings)], handler
     )
     logging.getLogger("segmart").addHandler(handler)
-    run = BuildRun(settings=settings, record=record)
+    run = BuildRun(settings=settings, record=record, report=report)
     started = time.perf_counter()
     try:
         try:

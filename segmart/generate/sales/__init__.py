@@ -21,6 +21,7 @@ from segmart.generate.sales.engine import (
     UCI2_HEADER,
     UCI_HEADER,
     UCI_START_DATE,
+    FileSpec,
 )
 from segmart.generate.sales.onec import write_onec
 from segmart.generate.sales.output import open_output
@@ -74,26 +75,15 @@ def generate_sales(
     delim = delimiter or (";" if onec else ",")
     out_path = Path(path)
     rng = np.random.Generator(np.random.PCG64(seed))
+    spec = FileSpec(rows, customers, days, start, enc, delim)
     with open_output(out_path) as out:
         if with_bom:
             out.write(codecs.BOM_UTF8)
         if onec:
-            written, invoices, distinct, cancels = write_onec(
-                out, rng, rows=rows, customers=customers, days=days, start=start, encoding=enc, delimiter=delim
-            )
+            written, invoices, distinct, cancels = write_onec(out, rng, spec)
         else:
             header = (UCI_HEADER if fmt == "uci" else UCI2_HEADER).replace(",", delim)
-            written, invoices, distinct, cancels = write_uci(
-                out,
-                rng,
-                header=header,
-                rows=rows,
-                customers=customers,
-                days=days,
-                start=start,
-                encoding=enc,
-                delimiter=delim,
-            )
+            written, invoices, distinct, cancels = write_uci(out, rng, spec, header)
     stats: dict[str, int | str] = {
         "path": str(out_path),
         "format": fmt,

@@ -27,6 +27,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,6 +56,17 @@ Array = np.ndarray
 
 
 # --------------------------------------------------------------------------- shared engine
+
+
+class FileSpec(NamedTuple):
+    """What one generated file holds and how it is written (shared by every layout's writer)."""
+
+    rows: int
+    customers: int
+    days: int
+    start: date
+    encoding: str
+    delimiter: str
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from segmart.generate.sales.engine import (
     Array,
     Catalogue,
     Engine,
+    FileSpec,
     Profile,
     customer_weights,
     seasonal_day_weights,
@@ -288,18 +289,8 @@ def _quantity_text(milli: Array) -> list[str]:
     return [str(w) if f == 0 else f"{w},{f:03d}".rstrip("0") for w, f in zip(whole, frac, strict=True)]
 
 
-def write_onec(
-    out: BinaryIO,
-    rng: np.random.Generator,
-    *,
-    rows: int,
-    customers: int,
-    days: int,
-    start: date,
-    encoding: str,
-    delimiter: str,
-) -> tuple[int, int, int, int]:
-    d = delimiter
+def write_onec(out: BinaryIO, rng: np.random.Generator, spec: FileSpec) -> tuple[int, int, int, int]:
+    rows, customers, days, start, encoding, d = spec
     catalogue, product_text, feature_text, feat_offset = _onec_catalogue(rng, d)
     cust = _onec_customers(rng, customers, d)
     profile = Profile(

@@ -16,6 +16,7 @@ from segmart.generate.sales.engine import (
     Catalogue,
     Chunk,
     Engine,
+    FileSpec,
     LineHook,
     Profile,
     customer_weights,
@@ -232,19 +233,8 @@ def _uci_hook(country_home: Array, special0: int) -> LineHook:
     return hook
 
 
-def write_uci(
-    out: BinaryIO,
-    rng: np.random.Generator,
-    *,
-    header: str,
-    rows: int,
-    customers: int,
-    days: int,
-    start: date,
-    encoding: str,
-    delimiter: str,
-) -> tuple[int, int, int, int]:
-    d = delimiter
+def write_uci(out: BinaryIO, rng: np.random.Generator, spec: FileSpec, header: str) -> tuple[int, int, int, int]:
+    rows, customers, days, start, encoding, d = spec
     catalogue, code_desc, price_text, special0 = _uci_catalogue(rng, d)
     country_names = [name for name, _ in _UCI_COUNTRIES]
     country_w = np.array([w for _, w in _UCI_COUNTRIES])

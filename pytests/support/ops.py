@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from pytests.conftest import ROOT
+from pytests.support import ROOT
 from segmart.config import Connection
 
 READER_ROLE = "ops_test_reader"
@@ -50,6 +50,7 @@ class Folders:
             "SEGMART_LOG_DIR": str(self.logs),
             "DBT_TARGET_PATH": str(self.root / "target"),
             "DBT_LOG_PATH": str(self.root / "dbt-logs"),
+            "SEGMART_REPORT_DIR": str(self.root / "reports"),
         }
 
     def drop(self, kind: str, source: Path, name: str | None = None) -> Path:

@@ -1,30 +1,24 @@
-"""Helpers several test modules share: mart checksums and file surgery on UCI exports."""
+"""Data files of the tests: the real UCI file, and surgery on UCI exports."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import os
 from pathlib import Path
 
-from psycopg2 import sql
+import pytest
 
-from pytests.conftest import rows, scalar
+from pytests.support import ROOT
+
+REAL_DATA = Path(os.environ.get("SEGMART_REAL_DATA", ROOT.parent / "shared" / "data" / "online_retail.csv.gz"))
 
 
-def mart_checksums(pg, names: Iterable[str] | None = None) -> dict[str, str]:
-    """Row count and an order-independent checksum of data_mart relations (all by default)."""
-    if names is None:
-        names = [
-            n for (n,) in rows(pg, "select table_name from information_schema.tables where table_schema = 'data_mart'")
-        ]
-    out = {}
-    for name in names:
-        query = sql.SQL(
-            "select count(*)::text || ':' || coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') "
-            "from data_mart.{} as t"
-        ).format(sql.Identifier(name))
-        out[name] = scalar(pg, query.as_string(pg))
-    return out
+def real_data_or_skip() -> Path:
+    if not REAL_DATA.is_file():
+        pytest.skip(
+            f"the UCI Online Retail file is not at {REAL_DATA} (set SEGMART_REAL_DATA to its path to run this test)"
+        )
+    return REAL_DATA
 
 
 def split_by_date(source: Path, cut: str, before: Path, after: Path) -> None:
