@@ -297,8 +297,9 @@ def test_held_read_transaction_makes_the_build_give_up_naming_the_session(
     assert "data_mart.customer_rfm" in paragraph
     waited = float(re.search(r"gave up (\d+) s after it first waited for a lock \(2 attempts\)", paragraph).group(1))
     log.info(f"gave up {waited:.0f} s after first waiting for the lock; whole build {elapsed:.0f} s")
-    # bound: 2 x 1 s lock timeout + 1 s between attempts + the start-up of the second dbt run (~10 s on a busy box)
-    assert LOCK_TIMEOUT * 2 + LOCK_RETRY_WAIT <= waited < 45
+    # bound: 2 x 1 s lock timeout + 1 s between attempts + the start-up of the second dbt run
+    # (~10 s on a quiet machine, up to ~40 s measured on a shared 2-core box under load)
+    assert LOCK_TIMEOUT * 2 + LOCK_RETRY_WAIT <= waited < LOCK_TIMEOUT * 2 + LOCK_RETRY_WAIT + 60
     # the previous marts are intact and were readable all along, without waiting behind the build
     assert mart_checksums(pg, ["customer_rfm", "rfm_segment_summary"]) == before
     assert readers.stats.errors == []
