@@ -60,7 +60,7 @@ log = logging.getLogger("bench")
 
 FLOOR_SQL = ROOT / "bench" / "floor_pipeline.sql"
 PANDAS_SCRIPT = ROOT / "bench" / "pandas_marts.py"
-PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "bench_floor")
+PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "bench_floor", "ops")
 ALL_MARTS = ["+path:models/marts/sales", "+path:models/marts/customers"]
 CORE_MARTS = ["+sales_lines", "+customer_rfm", "+cohort_retention", "+abc_countries", "+abc_products", "+monthly_kpis"]
 # the floor and the dbt marts it must equal, column for column (UCI rows)

@@ -2,11 +2,14 @@
 
     python bench/bench_load.py [--rows 10000000] [--repeats 3] [--real PATH]
 
-For each input (the real UCI file when present, and a generated UCI file of
---rows rows) it measures, in the same run and on the same server:
+For each input (the real UCI file when present, a generated UCI file of
+--rows rows, and a generated 1C:ERP file of --onec-rows rows: cp1251, ``;``,
+decimal commas, day-first dates) it measures, in the same run and on the same
+server:
 
 * floor: ``COPY ... FROM STDIN (FORMAT csv, HEADER)`` of the uncompressed bytes
-  into an unindexed, unconstrained table with the file's columns;
+  into an unindexed, unconstrained table with the file's columns (for 1C the
+  decimal-comma columns are text: COPY cannot read them as numbers);
 * segmart: ``python -m loaders sales FILE`` as a user runs it (subprocess:
   hashing, detection, lineage, quarantine, load_batches, commit), with its
   peak RSS.
@@ -21,6 +24,7 @@ import argparse
 import gzip
 import logging
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -44,21 +48,31 @@ drop table if exists public.bench_floor;
 create table public.bench_floor (
     invoice_no text, stock_code text, description text, quantity integer,
     invoice_date timestamp, unit_price numeric, customer_id numeric, country text
+);
+drop table if exists public.bench_floor_onec;
+create table public.bench_floor_onec (
+    date timestamp, sale_id text, order_date timestamp, order_id text, buyer text, contractor text,
+    site_id text, product text, feature text, quantity text, sum text, address text, cash_flow_type text
 )
 """
 RESET_STAGING = """
-truncate staging.sales_uci_lines, staging.load_quarantine;
-delete from staging.load_batches where target = 'sales_uci_lines';
+truncate staging.sales_uci_lines, staging.sales_onec_lines, staging.load_quarantine;
+delete from staging.load_batches where target in ('sales_uci_lines', 'sales_onec_lines');
 """
+FLOOR_COPY = {
+    "uci": "copy public.bench_floor from stdin with (format csv, header true)",
+    "onec": "copy public.bench_floor_onec from stdin with (format csv, header true, delimiter ';', encoding 'WIN1251')",
+}
 
 
-def floor_copy(pg, csv_path: Path) -> float:
+def floor_copy(pg, csv_path: Path, kind: str) -> float:
     with pg.cursor() as cur:
-        cur.execute("truncate public.bench_floor")
+        cur.execute("truncate public.bench_floor, public.bench_floor_onec")
+        cur.execute("set datestyle = 'ISO, DMY'" if kind == "onec" else "set datestyle = 'ISO, MDY'")
         pg.commit()
         started = time.perf_counter()
         with csv_path.open("rb") as handle:
-            cur.copy_expert("copy public.bench_floor from stdin with (format csv, header true)", handle, size=1 << 20)
+            cur.copy_expert(FLOOR_COPY[kind], handle, size=1 << 20)
         pg.commit()
         return time.perf_counter() - started
 
@@ -80,10 +94,12 @@ def loader_run(pg, path: Path, extra: list[str]) -> tuple[float, float]:
     if result.returncode != 0:
         raise SystemExit(f"loader failed: {result.stderr}")
     rss_kb = int(result.stderr.strip().splitlines()[-1])
+    used = re.search(r"\((fast|checked) path", result.stderr)
+    log.info("  %s: %s path, %.2fs", path.name, used.group(1) if used else "?", elapsed)
     return elapsed, rss_kb / 1024
 
 
-def bench_input(pg, label: str, path: Path, repeats: int, rows: int) -> list[str]:
+def bench_input(pg, label: str, path: Path, repeats: int, rows: int, kind: str = "uci") -> list[str]:
     scratch = Path(tempfile.mkdtemp(prefix="segmart-bench-"))
     try:
         if path.suffix == ".gz":
@@ -95,7 +111,7 @@ def bench_input(pg, label: str, path: Path, repeats: int, rows: int) -> list[str
         size_mb = plain.stat().st_size / 1e6
         floors, ours, ours_checked, rss = [], [], [], []
         for i in range(repeats):
-            floors.append(floor_copy(pg, plain))
+            floors.append(floor_copy(pg, plain, kind))
             seconds, peak = loader_run(pg, plain, [])
             ours.append(seconds)
             rss.append(peak)
@@ -132,6 +148,7 @@ def bench_input(pg, label: str, path: Path, repeats: int, rows: int) -> list[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the generated file")
+    parser.add_argument("--onec-rows", type=int, default=None, help="rows of the generated 1C file (default: --rows)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--real", type=Path, default=ROOT.parent / "shared" / "data" / "online_retail.csv.gz")
     args = parser.parse_args()
@@ -158,8 +175,13 @@ def main() -> int:
         generate_sales(generated, fmt="uci", rows=args.rows, customers=max(1000, args.rows // 120), days=730, seed=1)
         log.info("generated %s rows in %.1fs", f"{args.rows:,}", time.perf_counter() - started)
         table += bench_input(pg, "UCI generated", generated, args.repeats, args.rows)
+        generated.unlink()
+        onec_rows = args.rows if args.onec_rows is None else args.onec_rows
+        onec = Path(tmp) / "realizaciya.csv"
+        generate_sales(onec, fmt="onec", rows=onec_rows, customers=max(1000, onec_rows // 120), days=730, seed=1)
+        table += bench_input(pg, "1C generated (cp1251, decimal commas)", onec, args.repeats, onec_rows, "onec")
     with pg.cursor() as cur:
-        cur.execute("drop table public.bench_floor")
+        cur.execute("drop table public.bench_floor, public.bench_floor_onec")
         cur.execute(RESET_STAGING)
     pg.commit()
     pg.close()

@@ -174,6 +174,10 @@ class Field:
     header: str  # the header as the file spells it
     column: str  # the staging column
     convert: Converter
+    # True when COPY cannot read the value as written (decimal comma, a value
+    # spelled in another case): the fast path runs ``convert`` on it in Python
+    # and sends the result; the server checks the other fields.
+    rewrite: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,8 @@ class Format:
     fields: tuple[Field, ...]
     description: str
     # True when PostgreSQL's COPY can read the values as written (decimal point,
-    # dates in ``datestyle``), so the fast path may be tried.
+    # dates in ``datestyle``) once the ``rewrite`` fields are converted, so the
+    # fast path may be tried.
     copy_native: bool = True
     datestyle: str = "ISO, MDY"
 
@@ -239,13 +244,12 @@ ONEC = Format(
         Field("site_id", "site_id", text),
         Field("product", "product", required_text),
         Field("feature", "feature", text),
-        Field("quantity", "quantity", decimal_comma),
-        Field("sum", "sum", decimal_comma),
+        Field("quantity", "quantity", decimal_comma, rewrite=True),
+        Field("sum", "sum", decimal_comma, rewrite=True),
         Field("address", "address", text),
-        Field("cash_flow_type", "cash_flow_type", one_of("продажа", "возврат")),
+        Field("cash_flow_type", "cash_flow_type", one_of("продажа", "возврат"), rewrite=True),
     ),
     '1C:ERP "Реализация" line export',
-    copy_native=False,
     datestyle="ISO, DMY",
 )
 BANK_CLIENTS = Format(

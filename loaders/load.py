@@ -3,7 +3,9 @@
 A file lands in a single transaction:
 
 1. take a per-target advisory lock (released by the server if we die);
-2. if a load with the same content hash exists for the target, do nothing;
+2. if a load with the same content hash exists for the target, do nothing
+   (a file that may be a re-send is hashed before loading; any other is
+   hashed while it streams, and the check is made before the commit);
 3. add a ``load_batches`` row, stream the checked rows with ``COPY`` into the
    typed staging table and the rejected ones into ``load_quarantine``;
 4. record the counts (a CHECK constraint holds read = loaded + quarantined),
@@ -16,6 +18,7 @@ downstream (the newest load of a document wins), never by deleting here.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import io
@@ -23,6 +26,7 @@ import logging
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +45,10 @@ from loaders.reader import (
     DAMAGED_GZIP,
     MAX_FIELD_CHARS,
     FileProblem,
+    Fingerprint,
+    Hasher,
     Layout,
+    content_size_hint,
     detect_layout,
     display_name,
     fingerprint,
@@ -174,7 +181,8 @@ class _CheckedRows(_Source):
 
     _empty = ""
 
-    def __init__(self, path: Path, layout: Layout, load_id: int, quarantine: IO[str]) -> None:
+    def __init__(self, path: Path, layout: Layout, load_id: int, quarantine: IO[str], hasher: Hasher) -> None:
+        self._hasher = hasher
         self._layout = layout
         self._load_id = load_id
         self._quarantine = quarantine
@@ -199,7 +207,7 @@ class _CheckedRows(_Source):
         prefix = f"{self._load_id}\t"
         counts = self.counts
         out: list[str] = []
-        for record in records(path, self._layout):
+        for record in records(path, self._layout, self._hasher):
             fields = record.fields
             if (
                 fields is not None
@@ -233,9 +241,9 @@ class _CheckedRows(_Source):
 
 
 def _checked_copy(
-    cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, quarantine: IO[str]
+    cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, quarantine: IO[str], hasher: Hasher
 ) -> _Counts:
-    stream = _CheckedRows(path, layout, load_id, quarantine)
+    stream = _CheckedRows(path, layout, load_id, quarantine, hasher)
     columns = sql.SQL(", ").join(map(sql.Identifier, ["load_id", "line_number", *layout.fmt.columns]))
     copy = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier("staging"), sql.Identifier(layout.fmt.target), columns
@@ -254,41 +262,148 @@ _PG_ENCODINGS = {"utf-8": "UTF8", "utf-8-sig": "UTF8", "cp1251": "WIN1251"}
 ON_ERROR_MIN_SERVER = 170000  # COPY ... ON_ERROR ignore arrived in PostgreSQL 17
 
 
-# Day-first dates (``01.12.2010``): the converters read them as dd.mm.yyyy, but
-# COPY under the format's ``datestyle`` (MDY) would read them as mm.dd.yyyy.
+# Dates COPY would read unlike the converters: day-first dotted dates
+# (``01.12.2010``) under an MDY ``datestyle``, month-first slashed ones
+# (``12/1/2010``, UCI's own export) under a DMY one.
 _DOTTED_DATE_BYTES_RE = re.compile(rb"\.[0-9]{1,2}\.[0-9]{4}(?![0-9])")
+_SLASHED_DATE_BYTES_RE = re.compile(rb"/[0-9]{1,2}/[0-9]{4}(?![0-9])")
 _BLANK_LINE_RE = re.compile(rb"\n[ \t\r\f\v]*\n")
 _BLANK_START_RE = re.compile(rb"[ \t\r\f\v]*\n")
+REWRITE_CACHE_LIMIT = 50_000
 
 
 class _NeedsChecking(Exception):
     """The fast path cannot land this file as the checked path would."""
 
 
+class _Rewriter:
+    """Runs the converters of a format's ``rewrite`` fields on the fast path.
+
+    A record's fields up to the last rewritten one are matched by one regular
+    expression (CSV quoting as PostgreSQL reads it); each rewritten value goes
+    through the field's converter, as on the checked path, and a value it
+    rejects quarantines the row with the converter's reason. A record the
+    expression does not match (a quote inside an unquoted field, too few
+    fields) sends the file to the checked path.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        sep = re.escape(layout.delimiter.encode())
+        field_re = rb'(?:"(?:[^"]|"")*"|[^' + sep + rb'"\r\n]*)(?=' + sep + rb"|\r|\n|\Z)"
+        wanted = sorted(
+            (position, fmt_field)
+            for position, fmt_field in zip(layout.positions, layout.fmt.fields, strict=True)
+            if fmt_field.rewrite
+        )
+        parts, previous = [rb"\A"], -1
+        for position, _ in wanted:
+            parts.append(rb"((?:" + field_re + sep + rb"){%d})(" % (position - previous - 1) + field_re + rb")")
+            previous = position
+            parts.append(rb"(?:" + sep + rb"|(?=\r|\n|\Z))")
+        self._record_re = re.compile(b"".join(parts), re.DOTALL)
+        self._fields = [fmt_field for _, fmt_field in wanted]
+        self._codec = "utf-8" if layout.encoding == "utf-8-sig" else layout.encoding
+        self._delimiter = layout.delimiter.encode()
+        self._caches: list[dict[bytes, bytes | str]] = [{} for _ in wanted]
+        self.rejected: dict[int, str] = {}  # line number -> reason
+        self._dropped_starts: list[int] = []  # the lines where records not sent start, in order
+        self._dropped_ends: list[int] = []  # the physical lines not sent, up to and including each such record
+
+    def _convert(self, index: int, value: bytes) -> bytes | str:
+        """The value to send (bytes), or the reason to reject it (str)."""
+        fmt_field = self._fields[index]
+        text = value.decode(self._codec, errors="surrogateescape")
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1].replace('""', '"')
+        try:
+            converted = fmt_field.convert(text)
+        except ValueError as exc:
+            return f"{fmt_field.header}: {exc}"
+        if converted == NULL:
+            return b""
+        out = converted.encode(self._codec, errors="surrogateescape")
+        if b'"' in out or self._delimiter in out or b"\n" in out or b"\r" in out:
+            out = b'"' + out.replace(b'"', b'""') + b'"'
+        return out
+
+    def file_line(self, copy_line: int) -> int:
+        """The file's line number of what COPY calls ``copy_line`` (records not sent shift the lines)."""
+        line = copy_line
+        while True:
+            dropped = bisect.bisect_right(self._dropped_starts, line)
+            shifted = copy_line + (self._dropped_ends[dropped - 1] if dropped else 0)
+            if shifted == line:
+                return line
+            line = shifted
+
+    def record(self, line_number: int, record: bytes) -> bytes | None:
+        """The record with its rewrite fields converted, or None when a value was rejected."""
+        match = self._record_re.match(record)
+        if match is None:
+            raise _NeedsChecking(f"line {line_number} is not split into fields as the checked path would")
+        pieces = []
+        for index, cache in enumerate(self._caches):
+            value = match.group(2 * index + 2)
+            converted = cache.get(value)
+            if converted is None:
+                converted = self._convert(index, value)
+                if len(cache) >= REWRITE_CACHE_LIMIT:
+                    cache.clear()
+                cache[value] = converted
+            if isinstance(converted, str):
+                self.rejected[line_number] = converted
+                self._dropped_starts.append(line_number)
+                before = self._dropped_ends[-1] if self._dropped_ends else 0
+                self._dropped_ends.append(before + record.count(b"\n") + 1)
+                return None
+            pieces.append(match.group(2 * index + 1))
+            pieces.append(converted)
+            pieces.append(self._delimiter)
+        rest = record[match.end() :]
+        if not rest or rest[:1] in (b"\r", b"\n"):
+            pieces.pop()  # the last rewritten field ends the record: no separator after it
+        pieces.append(rest)
+        return b"".join(pieces)
+
+
 class _NumberedBytes(_Source):
     """The file's bytes with ``load_id,line_number,`` put in front of every record.
 
     Lines inside a quoted field (an odd number of quotes opened it) are
-    continuations, not records, and stay as they are. Raises _NeedsChecking
-    when the file holds something COPY would read differently from the
-    converters: blank lines, day-first dotted dates, mixed line-break styles,
-    or a record longer than the checked path accepts for a field.
+    continuations, not records. Raises _NeedsChecking when the file holds
+    something COPY would read differently from the converters: blank lines,
+    dates in the other order, mixed line-break styles, or a record longer than
+    the checked path accepts for a field. The bytes read are hashed on the way.
+    When the format has ``rewrite`` fields, each record goes through a
+    _Rewriter; the records it rejects are not sent (``rejected``).
     """
 
     _empty = b""
 
-    def __init__(self, path: Path, layout: Layout, load_id: int) -> None:
+    def __init__(self, path: Path, layout: Layout, load_id: int, hasher: Hasher | None = None) -> None:
         self._path = path
         self._delimiter = layout.delimiter.encode()
         self._skip_bom = layout.encoding == "utf-8-sig"
         self._load_id = load_id
+        self._hasher = hasher or Hasher()
+        self._day_first = "DMY" in layout.fmt.datestyle.upper()
+        self._rewriter = _Rewriter(layout) if any(f.rewrite for f in layout.fmt.fields) else None
         self._chunks = self._generate()
         self.records = 0  # record-starting lines, the header included
 
-    @staticmethod
-    def _check(data: bytes) -> None:
+    @property
+    def rejected(self) -> dict[int, str]:
+        return self._rewriter.rejected if self._rewriter is not None else {}
+
+    def file_line(self, copy_line: int) -> int:
+        return self._rewriter.file_line(copy_line) if self._rewriter is not None else copy_line
+
+    def _check(self, data: bytes) -> None:
         """Raise _NeedsChecking when COPY would read ``data`` (lines, the last maybe cut) unlike the checked path."""
-        if _DOTTED_DATE_BYTES_RE.search(data):
+        if self._day_first:
+            if _SLASHED_DATE_BYTES_RE.search(data):
+                raise _NeedsChecking("it has month-first dates (mm/dd/yyyy) where day-first ones are expected")
+        elif _DOTTED_DATE_BYTES_RE.search(data):
             raise _NeedsChecking("it has day-first dates (dd.mm.yyyy)")
         if _BLANK_LINE_RE.search(data) or _BLANK_START_RE.match(data):
             # the checked path skips a blank line; COPY would quarantine it
@@ -299,14 +414,25 @@ class _NumberedBytes(_Source):
             # file's own style only, the checked path counts \r, \n and \r\n
             raise _NeedsChecking("its line breaks are of mixed styles (\\n, \\r\\n, lone \\r)")
 
+    def _emit(self, out: list[bytes], prefix: bytes, line_number: int, record: bytes) -> None:
+        if self._rewriter is not None and self.records > 1:
+            rewritten = self._rewriter.record(line_number, record)
+            if rewritten is None:
+                return
+            record = rewritten
+        out.append(prefix + b"%d" % line_number + self._delimiter + record)
+
     def _generate(self) -> Iterator[bytes]:
         prefix = b"%d%b" % (self._load_id, self._delimiter)
         sep = self._delimiter
+        rewriting = self._rewriter is not None
         line_number = 0
+        start = 0  # line where the current record started
         record_bytes = 0  # of a record that spans lines
         inside_quotes = False
+        spanning: list[bytes] = []  # the lines so far of a record that spans lines (when rewriting)
         pending = b""
-        with open_bytes(self._path) as stream:
+        with self._hasher.wrap(open_bytes(self._path)) as stream:
             first = True
             while True:
                 try:
@@ -324,33 +450,58 @@ class _NumberedBytes(_Source):
                 pending = lines.pop()
                 if max(len(pending), max(map(len, lines), default=0)) > MAX_FIELD_CHARS:
                     raise _NeedsChecking(f"a line after line {line_number} is longer than {MAX_FIELD_CHARS:,} bytes")
-                out = []
+                out: list[bytes] = []
                 for line in lines:
                     line_number += 1
+                    odd = line.count(b'"') & 1
                     if inside_quotes:
-                        out.append(line)
                         record_bytes += len(line) + 1
                         if record_bytes > MAX_FIELD_CHARS:
                             raise _NeedsChecking(
                                 f"line {line_number} ends a record longer than {MAX_FIELD_CHARS:,} bytes"
                             )
+                        if rewriting:
+                            spanning.append(line)
+                            if odd:
+                                self._emit(out, prefix, start, b"\n".join(spanning))
+                                spanning = []
+                        else:
+                            out.append(line)
                     else:
                         self.records += 1
-                        out.append(prefix + b"%d" % line_number + sep + line)
-                    if line.count(b'"') & 1:
+                        start = line_number
+                        if odd and rewriting:
+                            spanning = [line]
+                        elif rewriting:
+                            self._emit(out, prefix, line_number, line)
+                        else:
+                            out.append(prefix + b"%d" % line_number + sep + line)
+                    if odd:
                         inside_quotes = not inside_quotes
                         record_bytes = len(line)
-                out.append(b"")
-                yield b"\n".join(out)
+                if out:
+                    out.append(b"")
+                    yield b"\n".join(out)
             if pending:
                 line_number += 1
                 if inside_quotes:
-                    yield pending + b"\n"
+                    if rewriting:
+                        spanning.append(pending)
+                    else:
+                        yield pending + b"\n"
                 elif not pending.strip():
                     raise _NeedsChecking(f"line {line_number} is blank")
                 else:
                     self.records += 1
-                    yield prefix + b"%d" % line_number + sep + pending + b"\n"
+                    start = line_number
+                    spanning = [pending]
+                    if not rewriting:
+                        yield prefix + b"%d" % line_number + sep + pending + b"\n"
+            if rewriting and spanning:
+                out = []
+                self._emit(out, prefix, start, b"\n".join(spanning))
+                if out:
+                    yield out[0] + b"\n"
 
 
 class _SkippedRows:
@@ -366,7 +517,10 @@ class _SkippedRows:
 
 
 def _raw_records(path: Path, layout: Layout, wanted: set[int]) -> Iterator[tuple[int, str]]:
-    """(line number, raw text) of the records that start on the wanted lines."""
+    """(line number, raw text) of the records that start on the wanted lines; reads no further than the last."""
+    if not wanted:
+        return
+    last = max(wanted)
     stream = open_bytes(path)
     text = io.TextIOWrapper(stream, encoding=layout.encoding, errors="surrogateescape", newline="")
     inside_quotes = False
@@ -375,6 +529,8 @@ def _raw_records(path: Path, layout: Layout, wanted: set[int]) -> Iterator[tuple
     try:
         for line_number, line in enumerate(text, start=1):
             if not inside_quotes:
+                if start >= last and not current:
+                    return
                 start = line_number
             if start in wanted:
                 current.append(line)
@@ -397,7 +553,7 @@ def _accepts_empty(fmt_field: Field) -> bool:
 
 
 def _fast_copy(
-    cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, quarantine: IO[str]
+    cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, quarantine: IO[str], hasher: Hasher
 ) -> _Counts | None:
     """COPY the file as it is; PostgreSQL checks every value against the staging domains.
 
@@ -425,7 +581,7 @@ def _fast_copy(
         else sql.SQL(""),
     )
     pg = cur.connection
-    stream = _NumberedBytes(path, layout, load_id)
+    stream = _NumberedBytes(path, layout, load_id, hasher)
     skipped = _SkippedRows()
     saved_notices = pg.notices
     pg.notices = skipped
@@ -439,15 +595,18 @@ def _fast_copy(
     finally:
         pg.notices = saved_notices
     counts = _Counts(rows_read=stream.records - 1, rows_loaded=copied)
-    if counts.rows_loaded + len(skipped.rows) != counts.rows_read:
+    rejected = stream.rejected
+    skipped.rows = {stream.file_line(line): problem for line, problem in skipped.rows.items()}
+    if counts.rows_loaded + len(skipped.rows) + len(rejected) != counts.rows_read:
         log.info("%s: COPY skipped rows it did not report; using the checked path", path)
         return None
-    for line_number, raw in _raw_records(path, layout, set(skipped.rows)):
-        column, value = skipped.rows[line_number]
-        reason = f"{headers.get(column, column)}: invalid value {value[:60]}"
-        if [normalise_header(v) for v in next(csv.reader([raw], delimiter=layout.delimiter), [])] == [
-            normalise_header(h) for h in layout.header
-        ]:
+    header_key = [normalise_header(h) for h in layout.header]
+    for line_number, raw in _raw_records(path, layout, set(skipped.rows) | set(rejected)):
+        reason = rejected.get(line_number)
+        if reason is None:
+            column, value = skipped.rows[line_number]
+            reason = f"{headers.get(column, column)}: invalid value {value[:60]}"
+        if [normalise_header(v) for v in next(csv.reader([raw], delimiter=layout.delimiter), [])] == header_key:
             reason = "repeated header row"
         counts.reject(load_id, line_number, reason, raw, quarantine)
     return counts
@@ -455,8 +614,11 @@ def _fast_copy(
 
 def _copy_rows(
     cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, spool: IO[str], *, checked: bool
-) -> tuple[_Counts, str]:
-    """Try the fast path when it can apply; fall back to the checked one."""
+) -> tuple[_Counts, str, Fingerprint | None]:
+    """Try the fast path when it can apply; fall back to the checked one.
+
+    Also returns the content's fingerprint, taken from the bytes the path read.
+    """
     fmt = layout.fmt
     native = (
         not checked
@@ -466,8 +628,9 @@ def _copy_rows(
     )
     if native:
         cur.execute("savepoint fast_copy")
+        hasher = Hasher()
         try:
-            counts = _fast_copy(cur, path, layout, load_id, spool)
+            counts = _fast_copy(cur, path, layout, load_id, spool, hasher)
         except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
             counts = None
             problem = (exc.pgerror or str(exc)).strip().splitlines()
@@ -477,11 +640,12 @@ def _copy_rows(
             log.info("%s: %s; using the checked path", path.name, exc)
         if counts is not None:
             cur.execute("release savepoint fast_copy")
-            return counts, "fast"
+            return counts, "fast", hasher.result()
         cur.execute("rollback to savepoint fast_copy")
         spool.seek(0)
         spool.truncate()
-    return _checked_copy(cur, path, layout, load_id, spool), "checked"
+    hasher = Hasher()
+    return _checked_copy(cur, path, layout, load_id, spool, hasher), "checked", hasher.result()
 
 
 def _lock_target(cur: psycopg2.extensions.cursor, target: str) -> None:
@@ -504,28 +668,49 @@ def load_file(
     before_insert: LoadHook | None = None,
     before_commit: CommitHook | None = None,
 ) -> LoadResult:
-    """Land one file atomically; raises FileProblem when the file cannot be used."""
+    """Land one file atomically; raises FileProblem when the file cannot be used.
+
+    The content hash decides whether the file was landed before. A file that
+    may be a re-send (a load of the same size exists) is hashed first, and
+    skipped without loading when it is one; any other file is hashed from the
+    bytes the load reads, and the load is rolled back, before it commits, if
+    the hash turns out to be known after all.
+    """
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     layout = detect_layout(path, formats, forced_format=forced_format, encoding=encoding, delimiter=delimiter)
     print_name = display_name(path)
-    digest = fingerprint(path)
     target = layout.fmt.target
     result = LoadResult(path=path, status="loaded", fmt=layout.fmt.name)
+
+    def landed_before(cur: psycopg2.extensions.cursor, digest: Fingerprint) -> bool:
+        cur.execute(
+            "select load_id, rows_loaded from staging.load_batches where target = %s and file_sha256 = %s",
+            (target, digest.sha256),
+        )
+        existing = cur.fetchone()
+        if existing is None:
+            return False
+        pg.rollback()
+        result.status = "duplicate"
+        result.duplicate_of, result.duplicate_rows = existing
+        result.seconds = time.perf_counter() - started
+        return True
+
     try:
         with pg.cursor() as cur:
             _lock_target(cur, target)
+            digest: Fingerprint | None = None
+            size = content_size_hint(path)
             cur.execute(
-                "select load_id, rows_loaded from staging.load_batches where target = %s and file_sha256 = %s",
-                (target, digest.sha256),
+                "select exists (select from staging.load_batches where target = %s"
+                " and (%s::bigint is null or file_bytes %% 4294967296 = %s::bigint %% 4294967296))",
+                (target, size, size),
             )
-            existing = cur.fetchone()
-            if existing is not None:
-                pg.rollback()
-                result.status = "duplicate"
-                result.duplicate_of, result.duplicate_rows = existing
-                result.seconds = time.perf_counter() - started
-                return result
+            if cur.fetchone()[0]:
+                digest = fingerprint(path)
+                if landed_before(cur, digest):
+                    return result
             if before_insert is not None:
                 before_insert(cur)
             cur.execute(
@@ -539,8 +724,8 @@ def load_file(
                     target,
                     layout.fmt.name,
                     print_name,
-                    digest.sha256,
-                    digest.size,
+                    digest.sha256 if digest else f"pending:{uuid.uuid4().hex}",
+                    digest.size if digest else 0,
                     layout.encoding,
                     layout.delimiter,
                     started_at,
@@ -548,7 +733,12 @@ def load_file(
             )
             load_id = cur.fetchone()[0]
             with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-                counts, path_used = _copy_rows(cur, path, layout, load_id, spool, checked=checked)
+                counts, path_used, streamed = _copy_rows(cur, path, layout, load_id, spool, checked=checked)
+                if digest is None:
+                    # the paths read the whole content; hash it on its own only if one did not
+                    digest = streamed or fingerprint(path)
+                    if landed_before(cur, digest):
+                        return result
                 spool.seek(0)
                 cur.copy_expert(
                     "copy staging.load_quarantine (load_id, line_number, reason, raw_line) from stdin", spool
@@ -559,7 +749,7 @@ def load_file(
                 """
                 update staging.load_batches
                 set rows_read = %s, rows_loaded = %s, rows_quarantined = %s, blank_lines = %s,
-                    load_path = %s, loaded_at = clock_timestamp()
+                    load_path = %s, loaded_at = clock_timestamp(), file_sha256 = %s, file_bytes = %s
                 where load_id = %s
                 """,
                 (
@@ -568,6 +758,8 @@ def load_file(
                     counts.rows_quarantined,
                     counts.blank_lines,
                     path_used,
+                    digest.sha256,
+                    digest.size,
                     load_id,
                 ),
             )

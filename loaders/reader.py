@@ -1,7 +1,9 @@
 """Opening an export: compression, encoding, delimiter, format, then records with line numbers.
 
-Everything streams: a file is read twice (once to hash it, once to parse it)
-and never held in memory.
+Everything streams and nothing is held in memory. A new file is read once:
+its SHA-256 is computed from the same bytes the load reads (``Hasher``); only a
+file that may be a re-send (a landed file of the same size exists) is hashed
+in a pass of its own before loading, so that a duplicate costs no load.
 """
 
 from __future__ import annotations
@@ -133,6 +135,67 @@ def fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(digest.hexdigest(), size)
 
 
+def content_size_hint(path: Path) -> int | None:
+    """The content's size without reading it: the file size, or a .gz trailer's ISIZE (size mod 2**32).
+
+    Only a hint (a .gz of several members records the last member's size):
+    it decides whether to hash a file before loading it, never whether to skip it.
+    """
+    try:
+        with path.open("rb") as raw:
+            if raw.read(2) != b"\x1f\x8b":
+                return path.stat().st_size
+            raw.seek(-4, io.SEEK_END)
+            return int.from_bytes(raw.read(4), "little")
+    except OSError:
+        return None
+
+
+class Hasher:
+    """SHA-256 and size of every byte read through ``wrap``; complete once a read hit the end."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self.complete = False
+
+    def update(self, data: bytes) -> bytes:
+        if data:
+            self._digest.update(data)
+            self.size += len(data)
+        else:
+            self.complete = True
+        return data
+
+    def wrap(self, stream: IO[bytes]) -> IO[bytes]:
+        return _HashedStream(stream, self)
+
+    def result(self) -> Fingerprint | None:
+        return Fingerprint(self._digest.hexdigest(), self.size) if self.complete else None
+
+
+class _HashedStream(io.BufferedIOBase):
+    """A read-only binary stream that feeds what it reads to a Hasher (TextIOWrapper can read it)."""
+
+    def __init__(self, inner: IO[bytes], hasher: Hasher) -> None:
+        super().__init__()
+        self._inner = inner
+        self._hasher = hasher
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._hasher.update(self._inner.read(-1 if size is None else size))
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._hasher.update(self._inner.read1(size))
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def detect_encoding(sample: bytes, forced: str | None) -> str:
     if forced:
         try:
@@ -231,9 +294,11 @@ class _LineTap:
         return line
 
 
-def records(path: Path, layout: Layout) -> Iterator[Record]:
+def records(path: Path, layout: Layout, hasher: Hasher | None = None) -> Iterator[Record]:
     """Every record after the header. Blank lines come out as records with no fields."""
     stream = open_bytes(path)
+    if hasher is not None:
+        stream = hasher.wrap(stream)
     # undecodable bytes become lone surrogates, so the row holding them is
     # quarantined instead of failing the whole file
     text = io.TextIOWrapper(stream, encoding=layout.encoding, errors="surrogateescape", newline="")

@@ -8,9 +8,9 @@
 {%- endmacro %}
 
 {% macro abc_columns() -%}
-    revenue,
-    revenue_share,
-    cumulative_share,
+    cast(revenue as numeric(18, 3)) as revenue,
+    cast(revenue_share as numeric(9, 6)) as revenue_share,
+    cast(cumulative_share as numeric(9, 6)) as cumulative_share,
     revenue_rank,
     abc_class
 {%- endmacro %}

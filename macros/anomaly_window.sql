@@ -43,3 +43,16 @@
         from anomaly_z_scored
     )
 {%- endmacro %}
+
+{#-
+    The scoring columns both anomaly marts show, at their contract's scale:
+    the baseline in money to the cent, z to four places (is_anomaly is decided
+    on the unrounded z).
+-#}
+{% macro anomaly_columns() -%}
+    window_observations,
+    cast(window_mean as numeric(18, 2)) as window_mean,
+    cast(window_stddev as numeric(18, 2)) as window_stddev,
+    cast(z_score as numeric(9, 4)) as z_score,
+    is_anomaly
+{%- endmacro %}

@@ -77,7 +77,7 @@
     last_purchase_date,
     recency_days,
     frequency,
-    monetary,
+    cast(monetary as numeric(18, 3)) as monetary,
     r_score,
     f_score,
     m_score,

@@ -87,6 +87,55 @@ def test_incremental_run_equals_full_refresh_and_reruns_change_nothing(
     assert mart_checksums(pg) == incremental
 
 
+SALES_MARTS = (
+    "--select",
+    "+path:models/marts/sales",
+    "+path:models/marts/customers",
+    "--indirect-selection",
+    "cautious",
+)
+
+
+def test_late_days_and_a_deleted_and_resent_load_keep_incremental_equal_to_full_refresh(
+    clean_pg, inputs: dict[str, Path], dbt_dir: Path
+) -> None:
+    """The incremental line, status and order models never rescan history: they must still follow
+    a day that arrives after later ones and a load that is deleted from staging and sent again."""
+    pg = clean_pg
+    folder = inputs["folder"]
+    with inputs["all"].open(newline="") as handle:
+        dates = sorted({row["InvoiceDate"][:10] for row in csv.DictReader(handle)})
+    early, rest, middle, latest = (folder / f"{name}.csv" for name in ("early", "rest", "middle", "latest"))
+    split_by_date(inputs["all"], dates[-12], early, rest)
+    split_by_date(rest, dates[-4], middle, latest)
+
+    run_cli("sales", str(early))
+    run_dbt("build", *SALES_MARTS, tmp_target=dbt_dir)
+    run_cli("sales", str(latest))
+    run_dbt("build", *SALES_MARTS, tmp_target=dbt_dir)
+    run_cli("sales", str(middle))  # eight days that arrive after the days that follow them
+    run_dbt("build", *SALES_MARTS, tmp_target=dbt_dir)
+    late = mart_checksums(pg)
+    run_dbt("build", "--full-refresh", *SALES_MARTS, tmp_target=dbt_dir)
+    assert mart_checksums(pg) == late
+
+    # an operator deletes the latest load from staging and lands the file again
+    [(latest_load,)] = rows(pg, "select max(load_id) from staging.load_batches where file_name = 'latest.csv'")
+    with pg.cursor() as cur:
+        cur.execute("delete from staging.sales_uci_lines where load_id = %s", (latest_load,))
+        cur.execute("delete from staging.load_batches where load_id = %s", (latest_load,))
+    pg.commit()
+    resent = run_cli("sales", str(latest))
+    assert "latest.csv: uci, load #" in resent.stderr
+    run_dbt("build", *SALES_MARTS, tmp_target=dbt_dir)
+    incremental = mart_checksums(pg)
+    assert rows(pg, "select distinct source_staged_rows - source_classified_rows from data_mart.sales_line_audit") == [
+        (0,)
+    ]
+    run_dbt("build", "--full-refresh", *SALES_MARTS, tmp_target=dbt_dir)
+    assert mart_checksums(pg) == incremental
+
+
 def test_bi_role_reads_data_mart_only_and_keeps_access_after_rebuilds(
     clean_pg, inputs: dict[str, Path], dbt_dir: Path, connection_info
 ) -> None:

@@ -499,6 +499,85 @@ def test_fast_and_checked_paths_land_identical_bank_rows(
     assert fast[1][-2:] == [(502, 7777777, 'Иванов "Ваня"', None), (503, 7777778, None, Decimal("12500"))]
 
 
+def test_fast_and_checked_paths_land_identical_onec_rows(
+    clean_pg: psycopg2.extensions.connection, tmp_path: Path
+) -> None:
+    """1C with decimal commas takes the fast path: Python converts the numbers and the cash-flow type, COPY the rest."""
+    generated = tmp_path / "generated.csv"
+    generate_sales(generated, fmt="onec", rows=3000, customers=200, days=60, seed=5)
+    body = read_rows(generated, "cp1251", ";")
+    header, lines = body[0], body[1:]
+    at = {name: header.index(name) for name in ("date", "quantity", "sum", "address", "cash_flow_type", "product")}
+
+    def variant(**changes: str) -> list[str]:
+        out = list(lines[0])
+        for name, value in changes.items():
+            out[at[name]] = value
+        return out
+
+    extra = [
+        variant(quantity="1 234,5", sum="1\u00a0049,99"),  # thousands separators
+        variant(cash_flow_type="Продажа"),  # another case: converted, as the checked path does
+        variant(quantity="1,5,0"),  # rejected by the converter in Python ...
+        variant(date="32.01.2023 10:00:00"),  # ... next to one COPY rejects
+        variant(address='Тверь;\nул. Лесная, "д. 1"', sum="5,5"),  # a record over two lines
+        variant(cash_flow_type="подарок"),
+        variant(sum=""),
+        variant(product='Чай; "Лукоморье"', quantity="-2"),
+    ]
+    for i, extra_row in enumerate(extra):
+        lines.insert(300 * (i + 1), extra_row)
+    path = write(tmp_path / "realizaciya.csv", csv_text([header, *lines], delimiter=";"), encoding="cp1251")
+    fast, checked = _both_paths(clean_pg, path, "sales_onec_lines")
+    assert fast == checked
+    assert fast[0][3:5] == (len(lines) - 4, 4)
+    assert [kind for _, kind, _ in fast[2]] == ["quantity", "date", "cash_flow_type", "sum"]
+    got = {row[0]: row for row in fast[1]}
+    columns = ["line_number", *ONEC_COLUMNS]
+    thousands = got[302]
+    assert thousands[columns.index("quantity")] == Decimal("1234.5")
+    assert thousands[columns.index("sum")] == Decimal("1049.99")
+    assert got[602][columns.index("cash_flow_type")] == "продажа"
+    two_lines = got[1502]
+    assert two_lines[columns.index("address")] == 'Тверь;\nул. Лесная, "д. 1"'
+    assert got[2403][columns.index("product")] == 'Чай; "Лукоморье"'
+
+
+def test_content_hash_is_taken_while_loading_and_still_skips_a_resend(
+    clean_pg: psycopg2.extensions.connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new file is hashed from the bytes the load reads, not in a pass of its own; re-sends are still skipped."""
+    text = uci([*GOOD, row(Quantity="bad")])
+    first = write(tmp_path / "sales.csv", text)
+    same_size = write(tmp_path / "other.csv", text.replace("WHITE METAL", "BLACK METAL"))
+    hashed_apart: list[Path] = []
+    real_fingerprint = load_module.fingerprint
+
+    def counting_fingerprint(path: Path) -> Fingerprint:
+        hashed_apart.append(path)
+        return real_fingerprint(path)
+
+    monkeypatch.setattr(load_module, "fingerprint", counting_fingerprint)
+    assert land(clean_pg, first).status == "loaded"
+    assert hashed_apart == []  # nothing of its size had landed: one pass only
+    [(sha, size)] = rows(clean_pg, "select file_sha256, file_bytes from staging.load_batches")
+    assert (sha, size) == (real_fingerprint(first).sha256, len(text.encode()))
+    assert land(clean_pg, same_size).status == "loaded"  # same size, other content: hashed first, then loaded
+    assert hashed_apart == [same_size]
+    # a .gz of several members records only its last member's size: the size hint
+    # misses, the load runs, and the hash found while loading rolls it back
+    members = tmp_path / "members.csv.gz"
+    data = text.encode()
+    members.write_bytes(gzip.compress(data[:100], mtime=0) + gzip.compress(data[100:], mtime=0))
+    before = (batches(clean_pg), staged(clean_pg, "sales_uci_lines"), quarantine(clean_pg))
+    for checked in (False, True):
+        result = land(clean_pg, members, checked=checked)
+        assert result.status == "duplicate"
+        assert result.duplicate_of == before[0][0][0]
+        assert (batches(clean_pg), staged(clean_pg, "sales_uci_lines"), quarantine(clean_pg)) == before
+    assert hashed_apart == [same_size]
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="known limit of the fast path: COPY reads PostgreSQL spellings the converters reject "

@@ -201,6 +201,7 @@ def test_failed_build_is_recorded_and_alerted_with_the_log(built: Folders, pg) -
         result = segmart(
             built,
             "build",
+            "--full-refresh",  # dbt must run (with nothing new the build skips it)
             SEGMART_DBT_THREADS="many",  # dbt cannot read its profile: a build error
             SEGMART_ALERT_URLS=f"json://127.0.0.1:{stub.port}/fail",
         )
@@ -246,7 +247,10 @@ def test_freshness_warns_per_source_on_the_load_time(built: Folders, pg) -> None
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["daily", "full_refresh"])
-def test_bi_readers_never_fail_during_a_build(built: Folders, connection_info, pg, mode: str) -> None:
+def test_bi_readers_never_fail_during_a_build(built: Folders, connection_info, pg, mode: str, tmp_path: Path) -> None:
+    # new data, so that the daily build has work to do (with nothing new it skips dbt)
+    seed = 301 if mode == "daily" else 302
+    built.drop("sales", generate_sales(tmp_path / f"daily_{seed}.csv", rows=500, seed=seed, start="2011-07-01"))
     relations = mart_relations(pg)
     assert "sales_lines" in relations and "build_runs" in relations
     args = ["build", "--full-refresh"] if mode == "full_refresh" else ["build"]

@@ -55,7 +55,7 @@ def _delimiter(value: str) -> str:
 def _db(args: argparse.Namespace) -> int:
     from segmart import db
 
-    return db.command(args.action, port=args.port, confirmed=args.yes)
+    return db.command(args.action, port=args.port, confirmed=args.yes, listen=args.listen, cidr=args.cidr)
 
 
 def _load(formats: tuple[Format, ...]):
@@ -127,6 +127,63 @@ def _generate_bank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bi(args: argparse.Namespace) -> int:
+    from segmart.bi import endpoint as bi_endpoint
+
+    action = args.bi_action
+    if action == "add-user":
+        from segmart import db
+        from segmart.bi.users import add_login
+
+        pg = db.connect()
+        try:
+            login = add_login(pg, args.name, reset_password=args.reset_password)
+        finally:
+            pg.close()
+        where = bi_endpoint.resolve(args.host)
+        sys.stdout.write(
+            f"login     {login.name}\npassword  {login.password}\n"
+            f"(shown once: store it now; `bi add-user {login.name} --reset-password` makes a new one)\n"
+            f"server    {where.server}\ndatabase  {where.dbname}\n"
+        )
+        return 0
+    if action == "contracts":
+        from segmart import db
+        from segmart.bi import contracts
+
+        db.resolve()
+        now = contracts.current()
+        if args.update:
+            log.info("wrote %s (%d marts)", contracts.save(now), len(now))
+            return 0
+        breaks = contracts.breaking_changes(contracts.load(), now)
+        for item in breaks:
+            log.error("breaking: %s", item)
+        if breaks:
+            return 1
+        log.info("contracts compatible with %s (%d marts read by exposures)", contracts.SNAPSHOT, len(now))
+        return 0
+    if action == "docs":
+        from segmart.bi.docs import generate
+
+        log.info("wrote %s", generate(args.out))
+        return 0
+    where = bi_endpoint.resolve(args.host)
+    if action == "pbids":
+        from segmart.bi.pbids import write
+
+        log.info("wrote %s (server %s, database %s, Import mode)", write(where, args.out), where.server, where.dbname)
+    elif action == "m":
+        from segmart.bi.pbids import m_expression
+
+        sys.stdout.write(m_expression(where, args.table))
+    elif action == "info":
+        from segmart.config import bi_role
+
+        sys.stdout.write(bi_endpoint.describe(where, args.user, bi_role()))
+    return 0
+
+
 def _report_settings(args: argparse.Namespace):
     from segmart.report import report_settings
 
@@ -190,6 +247,16 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
     db.add_argument("action", choices=["start", "stop", "status", "url", "check", "reset"])
     db.add_argument("--port", type=int, help="with start: move the server to this port")
     db.add_argument("--yes", action="store_true", help="with reset: confirm deleting all data")
+    db.add_argument(
+        "--listen",
+        metavar="ADDRESS[:PORT]",
+        help="with start: also accept TLS connections on this address (default port: the first free one "
+        "after the server's); "
+        "'localhost' closes it again (default: SEGMART_LISTEN, else as last started)",
+    )
+    db.add_argument(
+        "--cidr", help="with start --listen: who may connect, e.g. 192.168.1.0/24 (default: SEGMART_LISTEN_CIDR, /24)"
+    )
     db.set_defaults(func=_db)
 
 
@@ -204,13 +271,14 @@ def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format,
 
 
 def _add_generate(sub: argparse._SubParsersAction) -> None:
-    from segmart.generate.sales import FORMATS
-
+    # the generator writes each sales format the loaders read; naming them from
+    # loaders.formats keeps numpy (0.3 s) out of every other command's start-up
+    formats = [fmt.name for fmt in SALES_FORMATS]
     gen = sub.add_parser("generate", help="write deterministic synthetic input files")
     kinds = gen.add_subparsers(dest="generate_kind", metavar="{sales,bank}", required=True)
 
     sales = kinds.add_parser("sales", help="sales export (UCI Online Retail I/II or 1C:ERP lines)")
-    sales.add_argument("--format", choices=FORMATS, default="uci", help="output layout (default: uci)")
+    sales.add_argument("--format", choices=formats, default="uci", help="output layout (default: uci)")
     sales.add_argument("--rows", type=_non_negative, default=50_000, help="data lines to write (default: 50000)")
     sales.add_argument("--customers", type=_positive, default=500, help="size of the customer base (default: 500)")
     sales.add_argument("--days", type=_positive, default=365, help="calendar days covered (default: 365)")
@@ -249,6 +317,40 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
     _add_report_options(parser)
     parser.set_defaults(func=_build)
+
+
+def _add_bi(sub: argparse._SubParsersAction) -> None:
+    from segmart.config import PROJECT_ROOT
+
+    bi = sub.add_parser("bi", help="connect BI tools (Power BI, DataLens, Metabase, Superset) to data_mart")
+    actions = bi.add_subparsers(dest="bi_action", metavar="{pbids,m,add-user,info,docs,contracts}", required=True)
+    host_help = "host name or address BI tools use (default: SEGMART_BI_HOST, the --listen address, or 127.0.0.1)"
+
+    pbids = actions.add_parser("pbids", help="write a Power BI data-source file (.pbids) for this database")
+    pbids.add_argument("--out", type=Path, default=PROJECT_ROOT / "segmart.pbids", help="default: ./segmart.pbids")
+    pbids.add_argument("--host", help=host_help)
+
+    m = actions.add_parser("m", help="print the Power Query M expression")
+    m.add_argument("--table", help="navigate to this data_mart table")
+    m.add_argument("--host", help=host_help)
+
+    add_user = actions.add_parser("add-user", help="create a read-only login for BI; prints its password once")
+    add_user.add_argument("name", metavar="NAME", help="login name (lowercase letters, digits, _)")
+    add_user.add_argument("--reset-password", action="store_true", help="give an existing login a new password")
+    add_user.add_argument("--host", help=host_help)
+
+    info = actions.add_parser("info", help="print host, port, database, user and a postgresql:// URL")
+    info.add_argument("--user", default="powerbi", help="the BI login to show (default: powerbi)")
+    info.add_argument("--host", help=host_help)
+
+    docs = actions.add_parser("docs", help="write the dbt documentation as one HTML file next to the report")
+    docs.add_argument("--out", type=Path, help="folder (default: SEGMART_REPORT_DIR or reports/)")
+
+    contracts = actions.add_parser(
+        "contracts", help="check the marts' columns against contracts/data_mart.json (exit 1 on a breaking change)"
+    )
+    contracts.add_argument("--update", action="store_true", help="rewrite the snapshot from the current models")
+    bi.set_defaults(func=_bi)
 
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
@@ -305,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_land(sub)
     _add_schedule(sub)
     _add_freshness(sub)
+    _add_bi(sub)
     return parser
 
 

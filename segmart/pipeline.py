@@ -16,7 +16,7 @@ import psycopg2.extensions
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
-from segmart import db
+from segmart import build_state, db
 from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role
 from segmart.generate import generate_bank, generate_sales
 from segmart.ops import alerts, demo, freshness, inbox, locks, runlog
@@ -140,13 +140,24 @@ def _build_marts(run: BuildRun) -> None:
     if reason and not record.full_refresh:
         log.info("full refresh of every model: %s", reason)
         record.full_refresh = True
+    plan, _ = build_state.plan(run.pg, full_refresh=record.full_refresh)
+    log.info("build: %s", plan.reason)
+    if not plan.run_dbt:
+        run.outcome = locks.DbtOutcome()
+        return
+    build_state.forget(run.pg)
+    # unit tests are design checks for CI (the test suite runs them), not for the nightly job
+    extra = ["--exclude-resource-type", "unit_test", *(["--exclude", *plan.exclude] if plan.exclude else [])]
     outcome = locks.build(
         full_refresh=record.full_refresh,
         lock_timeout=settings.lock_timeout,
         retries=settings.lock_retries,
         retry_wait=settings.lock_retry_wait,
+        extra_args=extra,
     )
     run.outcome = outcome
+    if outcome.returncode == 0:
+        build_state.record(run.pg, build_state.current(run.pg))
     record.dbt_passed = outcome.count("success", "pass")
     record.dbt_warned = outcome.count("warn")
     record.dbt_failed = outcome.count("error", "fail", "runtime error")

@@ -75,14 +75,22 @@ def connect(conn: Connection | None = None) -> psycopg2.extensions.connection:
 log = logging.getLogger("segmart")
 
 
-def command(action: str, *, port: int | None = None, confirmed: bool = False) -> int:
+def command(
+    action: str,
+    *,
+    port: int | None = None,
+    confirmed: bool = False,
+    listen: str | None = None,
+    cidr: str | None = None,
+) -> int:
     """``db start|stop|status|url|check|reset``: the exit code of the action."""
     load_environment()
     if uses_external_server() and action in {"start", "stop", "reset"}:
         log.info("SEGMART_PG_HOST is set, so the configured server is used and the embedded one is left alone.")
         return 0
     if action == "start":
-        log.info("embedded PostgreSQL is running: %s", embedded.start(port=port).url())
+        conn = embedded.start(port=port, listen=listen, cidr=cidr)
+        log.info("embedded PostgreSQL is running: %s", conn.url())
     elif action == "stop":
         log.info("stopped" if embedded.stop() else "the embedded PostgreSQL was not running")
     elif action == "status":
@@ -92,6 +100,10 @@ def command(action: str, *, port: int | None = None, confirmed: bool = False) ->
             return 3
         word = f"running (pid {state.pid})" if state.running else "stopped"
         log.info("%s on 127.0.0.1:%s, data in %s", word, state.port, state.data_dir)
+        opened = embedded.network()
+        if opened.listen is not None:
+            relay = "open" if embedded.relay_running() else "set up, relay not running"
+            log.info("network access (%s): %s:%s over TLS, from %s", relay, opened.listen, opened.port, opened.cidr)
         return 0 if state.running else 3
     elif action == "url":
         sys.stdout.write(resolve(start_embedded=False).url() + "\n")

@@ -3,7 +3,10 @@
 The server lives in ``.segmart/pgdata`` (override with
 ``SEGMART_EMBEDDED_DIR``), listens on localhost TCP so that psql, dbt and a BI
 tool on the same machine can connect, and keeps running between commands
-until ``python run.py db stop``.  Its port is chosen once, when the data
+until ``python run.py db stop``.  ``db start --listen ADDRESS`` (or
+``SEGMART_LISTEN``) also opens it to the network, encrypted: see
+``segmart.db.tlsproxy`` for why a TLS relay does that rather than the
+server itself.  Its port is chosen once, when the data
 directory is created, among the free ports of the machine, and kept in the
 data directory; two clones therefore never share a data directory or a port.
 Start and stop are serialised by an OS file lock, which the kernel releases if
@@ -13,6 +16,8 @@ the process dies, so a crashed run cannot leave a stuck lock.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
+import json
 import logging
 import os
 import secrets
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fasteners
+import psutil
 
 from segmart.config import (
     EMBEDDED_ENV_FILE,
@@ -41,6 +47,11 @@ DBNAME = "segmart"
 OS_USER_WHEN_ROOT = "segmart-pg"
 PORT_RANGE = (54320, 56320)
 START_TIMEOUT_S = 60
+LISTEN_VAR = "SEGMART_LISTEN"
+CIDR_VAR = "SEGMART_LISTEN_CIDR"
+LISTEN_PORT_VAR = "SEGMART_LISTEN_PORT"
+LOCAL_ONLY_WORDS = {"", "local", "localhost", "none", "off"}
+WILDCARD_ADDRESSES = {"*", "0.0.0.0", "::"}
 
 
 SERVICE_HOME = Path("/var/lib/segmart-pg")
@@ -322,8 +333,204 @@ def _initialise(pgdata: Path) -> None:
         conf.write(f"port = {port}\n")
     _password_file(pgdata).write_text(password + "\n")
     _password_file(pgdata).chmod(0o600)
+    from segmart.db import tls
+
+    tls.ensure(tls_dir(pgdata), [])
     scratch.rename(pgdata)
     log.info("initialised a new PostgreSQL data directory in %s (port %d)", pgdata, port)
+
+
+# ---------------------------------------------------------------- network access (db start --listen)
+
+
+@dataclass(frozen=True)
+class Network:
+    """How the server is reachable beyond 127.0.0.1: ``listen`` None means from this machine only."""
+
+    listen: str | None = None
+    port: int | None = None
+    cidr: str | None = None
+
+
+def _network_file(pgdata: Path) -> Path:
+    return pgdata.parent / "network.json"
+
+
+def tls_dir(pgdata: Path | None = None) -> Path:
+    return (pgdata or data_dir()).parent / "tls"
+
+
+def _proxy_files(pgdata: Path) -> tuple[Path, Path, Path]:
+    """Config, pid file and log of the TLS relay."""
+    base = pgdata.parent
+    return base / "tlsproxy.json", base / "tlsproxy.pid", base / "tlsproxy.log"
+
+
+def network(pgdata: Path | None = None) -> Network:
+    """The stored network setting (from the last ``db start --listen``)."""
+    path = _network_file(pgdata or data_dir())
+    if not path.is_file():
+        return Network()
+    data = json.loads(path.read_text())
+    return Network(listen=data.get("listen"), port=data.get("port"), cidr=data.get("cidr"))
+
+
+def _default_cidr(listen: str) -> str:
+    if listen in WILDCARD_ADDRESSES:
+        raise SegmartError(
+            f"--listen {listen} opens every address, so say who may connect: set {CIDR_VAR} (or --cidr), "
+            "for example 192.168.1.0/24."
+        )
+    try:
+        address = ipaddress.ip_address(listen)
+    except ValueError:
+        raise SegmartError(
+            f"--listen {listen}: give {CIDR_VAR} (or --cidr) for a host name, e.g. 192.168.1.0/24."
+        ) from None
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def _wanted_network(pgdata: Path, server_port: int, listen: str | None, cidr: str | None) -> Network:
+    """The network setting to apply: arguments, else SEGMART_LISTEN*, else what was stored."""
+    listen = listen if listen is not None else os.environ.get(LISTEN_VAR)
+    cidr = cidr or os.environ.get(CIDR_VAR) or None
+    stored = network(pgdata)
+    if listen is None:
+        return stored if cidr is None or stored.listen is None else Network(stored.listen, stored.port, cidr)
+    listen = listen.strip()
+    if listen.lower() in LOCAL_ONLY_WORDS:
+        return Network()
+    port_text = os.environ.get(LISTEN_PORT_VAR)
+    host, sep, tail = listen.rpartition(":")
+    if sep and tail.isdigit() and (host.count(":") == 0 or host.startswith("[")):
+        listen, port_text = host.strip("[]"), tail
+    if cidr is not None:
+        try:
+            cidr = str(ipaddress.ip_network(cidr, strict=False))
+        except ValueError as exc:
+            raise SegmartError(f"{CIDR_VAR}={cidr!r} is not a network such as 192.168.1.0/24: {exc}") from None
+    else:
+        cidr = stored.cidr if stored.listen == listen and stored.cidr else _default_cidr(listen)
+    if port_text:
+        port = _parse_port(port_text)
+    elif stored.listen is not None and stored.port:
+        port = stored.port
+    else:
+        port = _free_port_after(server_port)
+    return Network(listen=listen, port=port, cidr=cidr)
+
+
+def _free_port_after(server_port: int) -> int:
+    """The first free port after the server's: where the relay listens unless told otherwise."""
+    for port in range(server_port + 1, min(server_port + 200, 65536)):
+        if _port_is_free(port):
+            return port
+    raise SegmartError(f"No free port after {server_port}; choose one with --listen ADDRESS:PORT or {LISTEN_PORT_VAR}.")
+
+
+def _proxy_pid(pgdata: Path) -> int | None:
+    """The running relay's pid, checked to really be our relay (a pid file can outlive its process)."""
+    _config, pidfile, _log = _proxy_files(pgdata)
+    try:
+        pid = int(pidfile.read_text().strip())
+        process = psutil.Process(pid)
+        if process.status() != psutil.STATUS_ZOMBIE and "segmart.db.tlsproxy" in " ".join(process.cmdline()):
+            return pid
+    except (OSError, ValueError, psutil.Error):
+        pass
+    return None
+
+
+def relay_running() -> bool:
+    """True when the TLS relay of ``db start --listen`` is up."""
+    return _proxy_pid(data_dir()) is not None
+
+
+def _stop_proxy(pgdata: Path) -> None:
+    pid = _proxy_pid(pgdata)
+    if pid is not None:
+        process = psutil.Process(pid)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except psutil.TimeoutExpired:
+            process.kill()
+        log.info("closed the network access (TLS relay, pid %d)", pid)
+    _proxy_files(pgdata)[1].unlink(missing_ok=True)
+
+
+def _wait_for_port(host: str, port: int, process: subprocess.Popen, logfile: Path) -> None:
+    import time
+
+    target = "127.0.0.1" if host in WILDCARD_ADDRESSES else host
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SegmartError(
+                f"The TLS relay for --listen {host}:{port} stopped at once; last lines of {logfile}: "
+                f"{_log_tail(logfile)} Is the address one of this machine's, and the port free? "
+                f"Choose another with --listen ADDRESS:PORT or {LISTEN_PORT_VAR}."
+            )
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SegmartError(f"The TLS relay did not open {host}:{port} within 15 s; see {logfile}.")
+
+
+def _apply_network(pgdata: Path, wanted: Network, server_port: int) -> None:
+    """Store the setting and make the TLS relay match it (started, restarted or stopped)."""
+    from segmart.db import tls
+    from segmart.db.tlsproxy import ProxyConfig
+
+    config_file, pidfile, logfile = _proxy_files(pgdata)
+    if wanted.listen is None:
+        _stop_proxy(pgdata)
+        _network_file(pgdata).unlink(missing_ok=True)
+        return
+    assert wanted.port is not None and wanted.cidr is not None
+    cert = tls.ensure(tls_dir(pgdata), [wanted.listen])
+    config = ProxyConfig(
+        listen=wanted.listen,
+        port=wanted.port,
+        upstream_port=server_port,
+        cidr=wanted.cidr,
+        refused_users=(SUPERUSER,),
+        cert_file=str(cert),
+        key_file=str(cert.with_name(tls.KEY_NAME)),
+    )
+    running = _proxy_pid(pgdata)
+    if running is not None and config_file.is_file() and config_file.read_text() == config.as_json():
+        return
+    _stop_proxy(pgdata)
+    config_file.write_text(config.as_json())
+    _network_file(pgdata).write_text(json.dumps(wanted.__dict__, indent=2) + "\n")
+    # detached: it outlives this command (and, on Windows, its console) until `db stop`
+    detach: dict[str, object] = (
+        {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+        if sys.platform == "win32"
+        else {"start_new_session": True}
+    )
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "segmart.db.tlsproxy", str(config_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            close_fds=True,
+            **detach,
+        )
+    pidfile.write_text(f"{process.pid}\n")
+    _wait_for_port(wanted.listen, wanted.port, process, logfile)
+    log.info(
+        "open to the network: %s:%d, TLS required, logins from %s (the owner %r stays local-only)",
+        wanted.listen,
+        wanted.port,
+        wanted.cidr,
+        SUPERUSER,
+    )
 
 
 def connection(dbname: str | None = None) -> Connection:
@@ -353,8 +560,14 @@ def _write_env_file(conn: Connection) -> None:
     EMBEDDED_ENV_FILE.chmod(0o600)
 
 
-def start(port: int | None = None, dbname: str | None = None) -> Connection:
-    """Start the server (initialising it first if needed); a no-op when it already runs."""
+def start(
+    port: int | None = None, dbname: str | None = None, *, listen: str | None = None, cidr: str | None = None
+) -> Connection:
+    """Start the server (initialising it first if needed); a no-op when it already runs.
+
+    ``listen`` (or ``SEGMART_LISTEN``) opens it to the network through the TLS
+    relay, ``"localhost"`` closes that again; None keeps the stored setting.
+    """
     pgdata = data_dir()
     with _lock():
         if not (pgdata / "PG_VERSION").is_file():
@@ -368,6 +581,9 @@ def start(port: int | None = None, dbname: str | None = None) -> Connection:
             _set_port(pgdata, port)
         if not status().running:
             _start_locked(pgdata)
+        server_port = _configured_port(pgdata)
+        assert server_port is not None
+        _apply_network(pgdata, _wanted_network(pgdata, server_port, listen, cidr), server_port)
         conn = connection(dbname)
         _ensure_database(conn)
         _write_env_file(connection())
@@ -431,6 +647,7 @@ def stop() -> bool:
     """Stop the server; returns False when it was not running."""
     pgdata = data_dir()
     with _lock():
+        _stop_proxy(pgdata)
         if not status().running:
             return False
         _stop_locked(pgdata)
@@ -448,10 +665,13 @@ def reset() -> None:
     """Stop the server and delete its data directory (all landed data and marts)."""
     pgdata = data_dir()
     with _lock():
+        _stop_proxy(pgdata)
         if status().running:
             _stop_locked(pgdata)
         for path in (pgdata, pgdata.with_name(pgdata.name + ".initialising")):
             if path.exists():
                 shutil.rmtree(path)
         _password_file(pgdata).unlink(missing_ok=True)
+        _network_file(pgdata).unlink(missing_ok=True)
+        shutil.rmtree(tls_dir(pgdata), ignore_errors=True)
         EMBEDDED_ENV_FILE.unlink(missing_ok=True)

@@ -126,10 +126,12 @@ def _read_results(outcome: DbtOutcome) -> None:
             outcome.relations[uid] = (match.group(1), match.group(2))
 
 
-def build(*, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: float) -> DbtOutcome:
+def build(
+    *, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: float, extra_args: list[str] | None = None
+) -> DbtOutcome:
     """``dbt build`` plus up to ``retries`` ``dbt retry`` rounds for nodes that hit a lock timeout."""
     outcome = DbtOutcome()
-    args = ["build", *(["--full-refresh"] if full_refresh else [])]
+    args = ["build", *(extra_args or []), *(["--full-refresh"] if full_refresh else [])]
     first_blocked: datetime | None = None
     results_file = target_path() / "run_results.json"
     while True:

@@ -1,3 +1,6 @@
+-- A table: five models and their tests read it: aggregate the documents once, not once per reader.
+{{ config(materialized='table') }}
+
 with
 
 customer_documents as (

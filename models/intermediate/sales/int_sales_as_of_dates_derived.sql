@@ -1,3 +1,6 @@
+-- A table: seven models read it: aggregate the documents once, not once per reader.
+{{ config(materialized='table') }}
+
 with
 
 orders as (

@@ -1,8 +1,14 @@
 {#-
-    Incremental: a run reclassifies only the documents that appear in loads it
-    has not seen (every line of those documents, from every load), replacing
-    their rows.
+    Incremental: a run classifies the lines of the loads it has not seen and
+    re-emits the earlier lines of the documents those loads contain (from this
+    model: a newer load now supersedes them all), replacing the documents'
+    rows. It never rescans the staged history.
+
+    A full build finds each document's newest load with a narrow pass of its
+    own instead of reading a `lines` CTE twice: PostgreSQL would write every
+    line to a temporary file for the second read and run no parallel plan.
 -#}
+-- depends_on: {{ ref('stg_loader__load_batches') }}
 {{
     config(
         materialized='incremental',
@@ -17,18 +23,10 @@
 
 with
 
-{% if is_incremental() %}
-    changed_documents as (
-        select distinct document_key
-        from {{ ref('int_sales_lines_unioned') }}
-        where load_id > {{ load_watermark() }}
-    ),
-{% endif %}
-
 lines as (
     select * from {{ ref('int_sales_lines_unioned') }}
     {% if is_incremental() %}
-        where document_key in (select changed_documents.document_key from changed_documents)
+        where load_id > {{ load_watermark() }}
     {% endif %}
 ),
 
@@ -37,13 +35,54 @@ non_product_codes as (
 ),
 
 newest_load as (
-    -- the superseding rule: the newest load of a document wins
+    -- the superseding rule: the newest load of a document wins. Loads are
+    -- numbered in landing order, so a new load's documents have their newest
+    -- load among the new lines.
     select
         document_key,
         max(load_id) as newest_load_id
-    from lines
+    {% if is_incremental() -%}
+        from lines
+    {%- else -%}
+        from {{ ref('int_sales_lines_unioned') }}
+    {%- endif %}
     group by document_key
 ),
+
+{% if is_incremental() %}
+    earlier_lines as (
+        -- the lines of those documents from loads already classified (and
+        -- still landed): superseded now
+        select
+            this.source_system,
+            this.load_id,
+            this.line_number,
+            this.document_key,
+            this.order_id,
+            this.product_id,
+            this.product_name,
+            this.customer_id,
+            this.country,
+            this.currency_code,
+            this.ordered_at,
+            this.quantity,
+            this.unit_price,
+            this.net_amount,
+            this.is_return,
+            this.is_cancellation,
+            this.is_product,
+            this.line_kind,
+            newest_load.newest_load_id,
+            'superseded_by_newer_load' as exclusion_reason
+        from {{ this }} as this
+        inner join newest_load
+            on this.document_key = newest_load.document_key
+        where
+            this.load_id in (
+                select batches.load_id from {{ ref('stg_loader__load_batches') }} as batches
+            )
+    ),
+{% endif %}
 
 classified as (
     select
@@ -89,6 +128,10 @@ final as (
         newest_load_id,
         exclusion_reason
     from classified
+    {% if is_incremental() %}
+        union all
+        select * from earlier_lines
+    {% endif %}
 )
 
 select * from final

@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         unique_key='document_key',
+        pre_hook="set local work_mem = '{{ var('aggregate_work_mem') }}'",
         indexes=[
             {'columns': ['document_key'], 'unique': true},
             {'columns': ['source_system', 'customer_id']},

@@ -5,6 +5,10 @@ clients as (
     where client_revenue is not null
 ),
 
+as_of as (
+    select max(as_of_date) as as_of_date from {{ ref('client_segments') }}
+),
+
 ranked as (
     select
         client_revenue,
@@ -16,7 +20,7 @@ ranked as (
     from clients
 ),
 
-final as (
+correlated as (
     select
         count(*) as clients_with_income,
         count(*) filter (where usage_count > 0) as clients_with_income_and_usage,
@@ -24,8 +28,15 @@ final as (
         round(
             (corr(client_revenue, usage_count) filter (where usage_count > 0))::numeric, 6
         )::numeric(7, 6) as pearson_correlation_with_usage,
-        round(corr(revenue_rank, usage_count_rank)::numeric, 6)::numeric(7, 6) as spearman_correlation
+        round(corr(revenue_rank, usage_count_rank)::numeric, 6)::numeric(7, 6) as spearman_correlation,
+        (select as_of.as_of_date from as_of) as as_of_date
     from ranked
+),
+
+final as (
+    -- no bank data yet: no row (the key, the as-of date, would be null)
+    select * from correlated
+    where as_of_date is not null
 )
 
 select * from final

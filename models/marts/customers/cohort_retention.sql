@@ -82,11 +82,14 @@ final as (
         end as active_customers,
         case
             when grid.month_start <= grid.last_observable_month
-                then coalesce(cohort_activity.active_customers, 0) / cast(grid.cohort_size as numeric)
+                then cast(
+                    coalesce(cohort_activity.active_customers, 0) / cast(grid.cohort_size as numeric)
+                    as numeric(9, 6)
+                )
         end as retention_rate,
         case
             when grid.month_start <= grid.last_observable_month
-                then coalesce(cohort_activity.revenue, 0)
+                then cast(coalesce(cohort_activity.revenue, 0) as numeric(18, 3))
         end as revenue
     from grid
     left join cohort_activity

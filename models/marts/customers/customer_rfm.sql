@@ -39,7 +39,7 @@ final as (
         currency_code,
         as_of_date,
         return_count,
-        return_amount,
+        cast(return_amount as numeric(18, 3)) as return_amount,
         {{ rfm_columns() }}
     from rfm_segmented
 )

@@ -75,8 +75,8 @@ final as (
         spine.as_of_date,
         spine.metric,
         spine.score,
-        score_ranges.min_value,
-        score_ranges.max_value,
+        cast(score_ranges.min_value as numeric(18, 3)) as min_value,
+        cast(score_ranges.max_value as numeric(18, 3)) as max_value,
         coalesce(score_ranges.customers, 0) as customers
     from spine
     left join score_ranges

@@ -61,12 +61,20 @@ final as (
         spine.currency_code,
         spine.as_of_date,
         coalesce(segment_totals.customers, 0) as customers,
-        coalesce(segment_totals.customers, 0) / cast(spine.source_customers as numeric) as share_of_customers,
-        coalesce(segment_totals.revenue, 0) as revenue,
-        coalesce(segment_totals.revenue, 0) / nullif(spine.source_revenue, 0) as share_of_revenue,
-        segment_totals.avg_recency_days,
-        segment_totals.avg_frequency,
-        segment_totals.avg_monetary,
+        {{ fixed_share(
+            'coalesce(segment_totals.customers, 0) / cast(spine.source_customers as numeric)',
+            'spine.source_system',
+            'spine.rfm_segment',
+        ) }} as share_of_customers,
+        cast(coalesce(segment_totals.revenue, 0) as numeric(18, 3)) as revenue,
+        {{ fixed_share(
+            'coalesce(segment_totals.revenue, 0) / nullif(spine.source_revenue, 0)',
+            'spine.source_system',
+            'spine.rfm_segment',
+        ) }} as share_of_revenue,
+        cast(segment_totals.avg_recency_days as numeric(10, 2)) as avg_recency_days,
+        cast(segment_totals.avg_frequency as numeric(10, 2)) as avg_frequency,
+        cast(segment_totals.avg_monetary as numeric(18, 2)) as avg_monetary,
         spine.segment_description,
         spine.recommended_action
     from spine

@@ -82,7 +82,11 @@ final as (
         spine.from_segment = spine.to_segment as is_same_segment,
         coalesce(counted.customers, 0) as customers,
         cast(spine.from_segment_customers as bigint) as from_segment_customers,
-        coalesce(counted.customers, 0) / cast(spine.from_segment_customers as numeric) as share_of_from_segment
+        {{ fixed_share(
+            'coalesce(counted.customers, 0) / cast(spine.from_segment_customers as numeric)',
+            'spine.source_system, spine.from_as_of_date, spine.from_segment',
+            'spine.to_segment',
+        ) }} as share_of_from_segment
     from spine
     left join counted
         on

@@ -18,7 +18,13 @@ daily_revenue as (
 {{ anomaly_scored_ctes('daily_revenue', 'revenue', 'order_date') }},
 
 final as (
-    select * from anomaly_scored
+    select
+        source_system,
+        order_date,
+        cast(revenue as numeric(18, 3)) as revenue,
+        documents,
+        {{ anomaly_columns() }}
+    from anomaly_scored
 )
 
 select * from final

@@ -125,20 +125,22 @@ final as (
         source_system,
         month_start,
         is_complete_month,
-        revenue,
-        gross_sales,
-        returns_amount,
+        cast(revenue as numeric(18, 3)) as revenue,
+        cast(gross_sales as numeric(18, 3)) as gross_sales,
+        cast(returns_amount as numeric(18, 3)) as returns_amount,
         orders,
         customers,
         active_customers,
         new_customers,
-        units,
-        revenue / nullif(orders, 0) as aov,
-        customer_revenue / nullif(active_customers, 0) as arpu,
-        buyer_revenue / nullif(customers, 0) as arppu,
-        repeat_customers / cast(nullif(customers, 0) as numeric) as repeat_purchase_rate,
-        retained_customers / cast(nullif(previous_month_customers, 0) as numeric) as return_purchase_rate,
-        guest_revenue / nullif(revenue, 0) as guest_revenue_share
+        cast(units as numeric(15, 3)) as units,
+        cast(revenue / nullif(orders, 0) as numeric(18, 2)) as aov,
+        cast(customer_revenue / nullif(active_customers, 0) as numeric(18, 2)) as arpu,
+        cast(buyer_revenue / nullif(customers, 0) as numeric(18, 2)) as arppu,
+        cast(repeat_customers / cast(nullif(customers, 0) as numeric) as numeric(9, 6)) as repeat_purchase_rate,
+        cast(
+            retained_customers / cast(nullif(previous_month_customers, 0) as numeric) as numeric(9, 6)
+        ) as return_purchase_rate,
+        cast(guest_revenue / nullif(revenue, 0) as numeric(9, 6)) as guest_revenue_share
     from with_previous
 )
 

@@ -18,7 +18,16 @@ orders as (
 {{ anomaly_scored_ctes('orders', 'net_amount', 'order_date') }},
 
 final as (
-    select * from anomaly_scored
+    select
+        document_key,
+        source_system,
+        order_id,
+        customer_id,
+        ordered_at,
+        order_date,
+        cast(net_amount as numeric(18, 3)) as net_amount,
+        {{ anomaly_columns() }}
+    from anomaly_scored
 )
 
 select * from final

@@ -17,13 +17,14 @@ staged as (
 ),
 
 classified as (
+    -- per-document line counts by status: a few rows per document, not every line
     select
         source_system,
-        coalesce(exclusion_reason, 'kept') as line_status,
-        count(*) as line_count,
+        line_status,
+        cast(sum(line_count) as bigint) as line_count,
         sum(net_amount) as net_amount
-    from {{ ref('int_sales_lines_classified') }}
-    group by source_system, coalesce(exclusion_reason, 'kept')
+    from {{ ref('int_sales_line_statuses_aggregated') }}
+    group by source_system, line_status
 ),
 
 final as (
@@ -32,7 +33,7 @@ final as (
         classified.line_status,
         classified.line_status = 'kept' as is_kept,
         classified.line_count,
-        classified.net_amount,
+        cast(classified.net_amount as numeric(18, 3)) as net_amount,
         cast(staged.staged_rows as bigint) as source_staged_rows,
         cast(
             sum(classified.line_count) over (partition by classified.source_system) as bigint
