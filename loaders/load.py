@@ -27,7 +27,7 @@ import re
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -79,6 +79,7 @@ class LoadResult:
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
     load_path: str | None = None
+    unusable: bool = False  # failed because of the file itself (not the database)
 
     def summary(self) -> str:
         if self.status == "failed":
@@ -97,6 +98,14 @@ class LoadResult:
             f"loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}{why}, "
             f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s)"
         )
+
+
+# Called inside a load's transaction: ``before_insert(cursor)`` once the file is
+# known to be new (before its load_batches row exists), ``before_commit(cursor,
+# load_id)`` after its rows are in. The application uses them to keep other
+# bookkeeping (the demo's loads) atomic with the load itself.
+LoadHook = Callable[[psycopg2.extensions.cursor], None]
+CommitHook = Callable[[psycopg2.extensions.cursor, int], None]
 
 
 _CREATES_RE = re.compile(r"create\s+(?:table|index)\s+if\s+not\s+exists\s+([\w.]+)", re.IGNORECASE)
@@ -656,6 +665,8 @@ def load_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     checked: bool = False,
+    before_insert: LoadHook | None = None,
+    before_commit: CommitHook | None = None,
 ) -> LoadResult:
     """Land one file atomically; raises FileProblem when the file cannot be used.
 
@@ -700,6 +711,8 @@ def load_file(
                 digest = fingerprint(path)
                 if landed_before(cur, digest):
                     return result
+            if before_insert is not None:
+                before_insert(cur)
             cur.execute(
                 """
                 insert into staging.load_batches
@@ -750,6 +763,8 @@ def load_file(
                     load_id,
                 ),
             )
+            if before_commit is not None:
+                before_commit(cur, load_id)
         pg.commit()
     except BaseException:
         pg.rollback()
@@ -787,6 +802,8 @@ def load_files(
     encoding: str | None = None,
     delimiter: str | None = None,
     checked: bool = False,
+    before_insert: LoadHook | None = None,
+    before_commit: CommitHook | None = None,
 ) -> list[LoadResult]:
     """Land each file on its own: one that fails does not stop or spoil the others."""
     ensure_schema(pg)
@@ -794,11 +811,19 @@ def load_files(
     for path in paths:
         try:
             result = load_file(
-                pg, path, formats, forced_format=forced_format, encoding=encoding, delimiter=delimiter, checked=checked
+                pg,
+                path,
+                formats,
+                forced_format=forced_format,
+                encoding=encoding,
+                delimiter=delimiter,
+                checked=checked,
+                before_insert=before_insert,
+                before_commit=before_commit,
             )
         except FileProblem as problem:
             _record_failure(pg, problem)
-            result = LoadResult(path=path, status="failed", error=str(problem))
+            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
         except psycopg2.Error as exc:
             message = (exc.pgerror or str(exc)).strip()
             result = LoadResult(path=path, status="failed", error=f"{path}: the database refused the load: {message}")

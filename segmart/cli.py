@@ -215,6 +215,30 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _land(args: argparse.Namespace) -> int:
+    from segmart import pipeline
+
+    return pipeline.build(land_only=True, report=None)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from segmart.ops import schedule
+
+    sys.stdout.write(schedule.entries(at=args.at))
+    return 0
+
+
+def _freshness(args: argparse.Namespace) -> int:
+    from segmart import db
+    from segmart.ops import freshness
+    from segmart.ops import settings as ops_settings
+
+    db.resolve()
+    stale = freshness.stale_sources(lock_timeout=ops_settings.load().lock_timeout)
+    log.info("stale sources: %s", "; ".join(stale) if stale else "none")
+    return 1 if stale else 0
+
+
 # ---------------------------------------------------------------- parser
 
 
@@ -281,9 +305,15 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "build", help="the main job: start the database, load data/inbox (or the sample data), dbt build, report"
     )
-    parser.add_argument("--sample", action="store_true", help="load the sample data even if data/inbox has files")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="load the demo data even if the inbox has files (refused once own data landed)",
+    )
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    parser.add_argument("--keep-going", action="store_true", help="build even when some files failed to load")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="(the default now) build from what landed when some files are refused"
+    )
     parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
     _add_report_options(parser)
     parser.set_defaults(func=_build)
@@ -345,6 +375,25 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_report)
 
 
+def _add_land(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("land", help="load the inbox now (archive / reject its files) without building the marts")
+    parser.set_defaults(func=_land)
+
+
+def _add_schedule(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("schedule", help="scheduler entries (cron, systemd, Windows) for this checkout")
+    parser.add_argument("action", choices=["print"])
+    parser.add_argument("--at", default="02:30", help="time of day, HH:MM (default: 02:30)")
+    parser.set_defaults(func=_schedule)
+
+
+def _add_freshness(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "freshness", help="warn about kinds of export with no new load for SEGMART_FRESHNESS_WARN_HOURS (exit 1)"
+    )
+    parser.set_defaults(func=_freshness)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segmart", description=__doc__.split("\n", 1)[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -355,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_load(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
     _add_generate(sub)
     _add_db(sub)
+    _add_land(sub)
+    _add_schedule(sub)
+    _add_freshness(sub)
     _add_bi(sub)
     return parser
 

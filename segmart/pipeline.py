@@ -1,27 +1,47 @@
-"""The main job: database up, data landed, marts built, and how to connect."""
+"""The main job: database up, data landed, marts built, the run recorded and reported.
+
+``build`` is a sequence of steps around one ``RunRecord``; work that belongs
+after the marts are built (a report, an export) goes into ``POST_BUILD``.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg2.extensions
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
 from segmart import build_state, db
-from segmart.config import PROJECT_ROOT, SegmartError, bi_role
+from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role
 from segmart.generate import generate_bank, generate_sales
+from segmart.ops import alerts, demo, freshness, inbox, locks, runlog
+from segmart.ops import settings as ops_settings
+from segmart.ops.runlock import RunInProgress, run_lock
 from segmart.report.settings import ReportSettings
 
 log = logging.getLogger("segmart")
 
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
-INBOX_DIR = DATA_DIR / "inbox"
-CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".gz")
+
+# Exit codes of `segmart build` (documented in the README, "Operating segmart").
+EXIT_OK = 0
+EXIT_PARTIAL = 1  # a file was refused, or some marts are stale (the others were refreshed)
+EXIT_ERROR = 2  # configuration or build error: nothing was refreshed
+EXIT_LOCKED = 3  # gave up behind a lock held by another session (a BI tool); marts as before
+EXIT_RUNNING = 75  # another build was running (EX_TEMPFAIL); this one did nothing
+
+STATUS_OF_EXIT = {
+    EXIT_OK: "success",
+    EXIT_PARTIAL: "partial",
+    EXIT_ERROR: "failed",
+    EXIT_LOCKED: "locked_out",
+}
 
 
 def sample_files() -> tuple[list[Path], list[Path]]:
@@ -39,123 +59,368 @@ def sample_files() -> tuple[list[Path], list[Path]]:
     return [uci, onec], [bank_dir / "clients.csv", bank_dir / "product_usage.csv"]
 
 
-def inbox_files() -> tuple[list[Path], list[Path]]:
-    """Files dropped by operators into data/inbox/sales and data/inbox/bank."""
-
-    def listing(folder: Path) -> list[Path]:
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(CSV_SUFFIXES))
-
-    return listing(INBOX_DIR / "sales"), listing(INBOX_DIR / "bank")
-
-
 def run_dbt(args: list[str]) -> int:
-    dbt = Path(sys.executable).with_name("dbt.exe" if os.name == "nt" else "dbt")
-    command = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-    log.info("$ dbt %s", " ".join(args))
-    return subprocess.run(command, cwd=PROJECT_ROOT).returncode
+    """dbt with the configured lock timeout, its output in the log."""
+    return locks.run_dbt(args, lock_timeout=ops_settings.load().lock_timeout)
 
 
-def _mart_counts(conn) -> list[tuple[str, str, int | None]]:
-    """The data_mart relations and their estimated row counts (the planner's, kept by ANALYZE; no table scan)."""
-    with conn.cursor() as cur:
-        cur.execute(
-            """
-            select c.relname, case when c.relkind = 'v' then 'view' else 'table' end,
-                case when c.relkind <> 'v' and c.reltuples >= 0 then c.reltuples::bigint end
-            from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace
-            where n.nspname = 'data_mart' and c.relkind in ('r', 'p', 'v', 'm')
-            order by c.relname
-            """
+@dataclass
+class BuildRun:
+    """Everything a step of the build (and a post-build step) may need."""
+
+    settings: ops_settings.Settings
+    record: runlog.RunRecord
+    conn_info: Connection | None = None
+    pg: psycopg2.extensions.connection | None = None  # holds the run lock; steps may query with it
+    results: list[LoadResult] = field(default_factory=list)
+    outcome: locks.DbtOutcome | None = None
+    report: ReportSettings | None = None  # write the manager report after the marts
+    report_files: list[Path] = field(default_factory=list)
+
+
+# Steps run after the marts are built, in order: ``step(run)``. A step that
+# raises is logged and makes the run partial; it never hides the build's result.
+POST_BUILD: list[Callable[[BuildRun], None]] = []
+
+
+# ---------------------------------------------------------------- steps
+
+
+def _land(run: BuildRun, *, sample: bool) -> None:
+    pg, settings, record = run.pg, run.settings, run.record
+    assert pg is not None
+    pending = {kind: inbox.pending(settings.inbox_dir, kind) for kind in inbox.KINDS}
+    own = demo.own_data_landed(pg)
+    if sample and own:
+        raise SegmartError(
+            "--sample: your own data has landed in this database, and the demo must never mix with it. "
+            "Build the demo in a database of its own (SEGMART_PG_DBNAME=segmart_demo python3 run.py build --sample)."
         )
-        out = [(name, kind, rows) for name, kind, rows in cur.fetchall()]
-    conn.rollback()
-    return out
+    if sample or (not any(pending.values()) and not own):
+        log.info(
+            "no own data yet (inbox %s is empty): showing the bundled demo data (generated once into %s). "
+            "It is removed automatically when your first file lands.",
+            settings.inbox_dir,
+            SAMPLE_DIR,
+        )
+        record.used_sample = True
+        sales, bank = sample_files()
+        run.results += load_files(pg, sales, SALES_FORMATS, before_commit=demo.mark_sample)
+        run.results += load_files(pg, bank, BANK_FORMATS, before_commit=demo.mark_sample)
+        return
+    if not any(pending.values()):
+        log.info("no new files in %s; rebuilding the marts from what has landed", settings.inbox_dir)
+    for kind, formats in (("sales", SALES_FORMATS), ("bank", BANK_FORMATS)):
+        if not pending[kind]:
+            continue
+        results = load_files(pg, pending[kind], formats, before_insert=demo.remove_sample)
+        for result in results:
+            inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)
+        run.results += results
 
 
-def _write_report(pg, settings: ReportSettings) -> list[Path]:
-    """The manager report and segment lists, after a successful build."""
+def _count_files(run: BuildRun) -> None:
+    record = run.record
+    for result in run.results:
+        if result.status == "loaded":
+            record.files_landed += 1
+            record.rows_loaded += result.rows_loaded
+            record.rows_quarantined += result.rows_quarantined
+        elif result.status == "duplicate":
+            record.files_skipped += 1
+        else:
+            record.files_refused += 1
+            record.refused.append(result.error or result.path.name)
+
+
+def _build_marts(run: BuildRun) -> None:
+    assert run.pg is not None
+    settings, record = run.settings, run.record
+    reason = demo.pending_full_refresh(run.pg)
+    if reason and not record.full_refresh:
+        log.info("full refresh of every model: %s", reason)
+        record.full_refresh = True
+    plan, _ = build_state.plan(run.pg, full_refresh=record.full_refresh)
+    log.info("build: %s", plan.reason)
+    if not plan.run_dbt:
+        run.outcome = locks.DbtOutcome()
+        return
+    build_state.forget(run.pg)
+    # unit tests are design checks for CI (the test suite runs them), not for the nightly job
+    extra = ["--exclude-resource-type", "unit_test", *(["--exclude", *plan.exclude] if plan.exclude else [])]
+    outcome = locks.build(
+        full_refresh=record.full_refresh,
+        lock_timeout=settings.lock_timeout,
+        retries=settings.lock_retries,
+        retry_wait=settings.lock_retry_wait,
+        extra_args=extra,
+    )
+    run.outcome = outcome
+    if outcome.returncode == 0:
+        build_state.record(run.pg, build_state.current(run.pg))
+    record.dbt_passed = outcome.count("success", "pass")
+    record.dbt_warned = outcome.count("warn")
+    record.dbt_failed = outcome.count("error", "fail", "runtime error")
+    record.dbt_skipped = outcome.count("skipped")
+    record.stale_marts = outcome.stale_marts()
+    if outcome.returncode == 0 and reason:
+        demo.clear_full_refresh(run.pg)
+    blocked = outcome.lock_timeouts()
+    if blocked:
+        relations = [outcome.relations[uid] for uid in blocked if uid in outcome.relations]
+        raise locks.LockGiveUp(
+            f"The build gave up {outcome.lock_wait_seconds:.0f} s after it first waited for a lock "
+            f"({outcome.attempts} attempts): "
+            f"{', '.join('.'.join(r) for r in relations) or 'a relation'} stayed locked by another session "
+            f"(lock timeout {settings.lock_timeout:g} s, {settings.lock_retries} retries). "
+            + locks.describe_blockers(run.pg, relations)
+            + " Every mart keeps its previous content and stays readable"
+            + (f"; not refreshed: {', '.join(record.stale_marts)}" if record.stale_marts else "")
+            + ". Ask the user to close that session (or its open transaction) and run the build again."
+        )
+    if outcome.returncode not in (0, 1):
+        raise SegmartError(
+            f"dbt could not build the project (exit {outcome.returncode}; see the log above"
+            f"{f', {record.log_file}' if record.log_file else ''}); data_mart keeps its previous tables."
+        )
+
+
+def _check_freshness(run: BuildRun) -> None:
+    assert run.pg is not None
+    run.record.stale_sources = freshness.stale_sources(lock_timeout=run.settings.lock_timeout)
+    run.record.anomalies = freshness.latest_day_anomalies(run.pg)
+
+
+def _write_report(run: BuildRun) -> None:
+    """The manager report and segment lists, once every mart is fresh (a post-build step)."""
     import psycopg2
 
     from segmart.report import run_report
 
+    if run.report is None:
+        return
+    if run.outcome is None or run.outcome.returncode != 0:
+        log.warning("manager report not written: some marts are stale (see the summary)")
+        return
+    assert run.pg is not None
     try:
-        return run_report(pg, settings)
+        run.report_files = run_report(run.pg, run.report)
     except (OSError, psycopg2.Error) as exc:
+        run.pg.rollback()
         raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
+
+
+POST_BUILD.append(_write_report)
+
+
+def _mart_counts(conn: psycopg2.extensions.connection) -> list[tuple[str, str, int | None]]:
+    """Exact row counts of the data_mart tables (views are listed without a count)."""
+    from psycopg2 import sql
+
+    with conn.cursor() as cur:
+        cur.execute(
+            """
+            select table_name, table_type from information_schema.tables
+            where table_schema = 'data_mart' order by table_name
+            """
+        )
+        listing = cur.fetchall()
+        out: list[tuple[str, str, int | None]] = []
+        for name, kind in listing:
+            if kind == "VIEW":
+                out.append((name, "view", None))
+                continue
+            cur.execute(sql.SQL("select count(*) from data_mart.{}").format(sql.Identifier(name)))
+            out.append((name, "table", cur.fetchone()[0]))
+    conn.rollback()
+    return out
+
+
+def _log_connect_help(run: BuildRun) -> None:
+    assert run.pg is not None and run.conn_info is not None
+    conn_info = run.conn_info
+    lines = [
+        f"  data_mart.{name:<34} {kind:<5} " + (f"{rows:>10,} rows" if rows is not None else "")
+        for name, kind, rows in _mart_counts(run.pg)
+    ]
+    where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
+    log.info(
+        "\nBuilt on the %s:\n%s\n\nConnect: %s (password: DBT_ENV_SECRET_PG_PASSWORD in .env or %s)\n"
+        '  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
+        "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
+        "  dbt by hand: source .venv/bin/activate && dbt build%s",
+        where,
+        "\n".join(lines),
+        conn_info.url(with_password=False),
+        ".segmart/embedded.env" if conn_info.embedded else "your environment",
+        conn_info.url(with_password=False),
+        conn_info.host,
+        conn_info.port,
+        conn_info.dbname,
+        bi_role(),
+        "".join(f"\n  manager report: {p}" for p in run.report_files if p.suffix == ".html"),
+    )
+
+
+def _summary(record: runlog.RunRecord) -> str:
+    lines = [
+        f"status: {record.status} (exit {record.exit_code}) in {record.duration:.0f} s"
+        + (" — full refresh" if record.full_refresh else "")
+        + (" — demo data" if record.used_sample else ""),
+        f"files: {record.files_landed} landed, {record.files_skipped} already landed, {record.files_refused} refused; "
+        f"rows: {record.rows_loaded:,} loaded, {record.rows_quarantined:,} quarantined",
+        f"dbt: {record.dbt_passed} passed, {record.dbt_warned} warned, {record.dbt_failed} failed, "
+        f"{record.dbt_skipped} skipped",
+    ]
+    if record.refused:
+        lines.append("refused files: " + "; ".join(record.refused))
+    lines.append("stale marts: " + (", ".join(record.stale_marts) if record.stale_marts else "none"))
+    lines.append("stale sources: " + ("; ".join(record.stale_sources) if record.stale_sources else "none"))
+    lines.append("anomalies of the latest day: " + ("; ".join(record.anomalies) if record.anomalies else "none"))
+    if record.error_text:
+        lines.append(("problems: " if record.exit_code == EXIT_PARTIAL else "error: ") + record.error_text)
+    if record.log_file:
+        lines.append(f"log: {record.log_file}")
+    return "\n".join(lines)
+
+
+def _alert(run: BuildRun) -> None:
+    settings, record = run.settings, run.record
+    failed = record.exit_code not in (EXIT_OK,)
+    if not settings.alert_urls or not alerts.should_send(settings.alert_on, failed):
+        return
+    title = f"segmart build {record.status}" + (f" (exit {record.exit_code})" if failed else "")
+    alerts.send(
+        settings.alert_urls,
+        title=title,
+        body=_summary(record),
+        failed=failed,
+        attachment=record.log_file if failed else None,
+    )
+
+
+# ---------------------------------------------------------------- the job
+
+
+def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
+    run.conn_info = db.resolve()
+    run.pg = db.connect(run.conn_info)
+    try:
+        with run_lock(run.pg, wait=run.settings.run_wait):
+            runlog.ensure_schema(run.pg)
+            runlog.start(run.pg, run.record)
+            try:
+                _land(run, sample=sample)
+                _count_files(run)
+                if land_only:
+                    _finish(run, EXIT_PARTIAL if run.record.files_refused else EXIT_OK)
+                    return
+                _build_marts(run)
+                _check_freshness(run)
+                for step in POST_BUILD:
+                    name = getattr(step, "__name__", repr(step)).lstrip("_")
+                    try:
+                        step(run)
+                    except SegmartError as exc:
+                        log.error("post-build step %s: %s", name, exc)
+                        run.record.problems.append(f"{name}: {exc}")
+                    except Exception as exc:  # a post-build step never hides the build's result
+                        log.exception("post-build step %s failed", name)
+                        run.record.problems.append(f"{name}: {type(exc).__name__}: {exc}")
+                _log_connect_help(run)
+                _finish(
+                    run,
+                    EXIT_PARTIAL
+                    if run.record.files_refused
+                    or run.record.dbt_failed
+                    or run.record.dbt_skipped
+                    or run.record.stale_marts
+                    or run.record.problems
+                    else EXIT_OK,
+                    "; ".join(run.record.problems) or None,
+                )
+            except locks.LockGiveUp as exc:
+                _finish(run, EXIT_LOCKED, str(exc))
+            except SegmartError as exc:
+                _finish(run, EXIT_ERROR, str(exc))
+            finally:
+                if run.record.exit_code is None:  # an unexpected exception: still record it
+                    _finish(run, EXIT_ERROR, "the build stopped on an unexpected error (see the log)")
+    finally:
+        run.pg.close()
+
+
+def _finish(run: BuildRun, code: int, error: str | None = None) -> None:
+    record = run.record
+    record.exit_code = code
+    record.status = STATUS_OF_EXIT[code]
+    record.error_text = error
+    if error and code != EXIT_PARTIAL:
+        log.error("error: %s", error)
+    if run.pg is not None and record.run_id is not None:
+        runlog.finish(run.pg, record)
 
 
 def build(
     *,
     sample: bool = False,
     full_refresh: bool = False,
-    keep_going: bool = False,
+    keep_going: bool = True,
+    land_only: bool = False,
     report: ReportSettings | None = None,
 ) -> int:
-    """The main job; its exit code (0 built, 1 built but some file failed to load).
+    """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now.
 
-    With `report` settings, the manager report is written after a successful dbt build.
+    ``land_only``: load the inbox (archive / reject its files) and record the run, without dbt.
+    ``report``: settings of the manager report, written after the marts (when all are fresh).
     """
-    started = time.perf_counter()
-    conn_info = db.resolve()
-    sales, bank = inbox_files()
-    if sample or not (sales or bank):
-        log.info("no files in %s: using the bundled sample data (generated once into %s)", INBOX_DIR, SAMPLE_DIR)
-        sales, bank = sample_files()
-    pg = db.connect(conn_info)
+    del keep_going  # a refused file never stops the others; kept for callers of the old signature
     try:
-        results: list[LoadResult] = []
-        if sales:
-            results += load_files(pg, sales, SALES_FORMATS)
-        if bank:
-            results += load_files(pg, bank, BANK_FORMATS)
-    finally:
-        pg.close()
-    failed = [r for r in results if r.status == "failed"]
-    if failed and not keep_going:
-        raise SegmartError(
-            f"{len(failed)} file(s) could not be loaded (see above); nothing was built. Fix or remove them, "
-            "or pass --keep-going to build from what landed."
-        )
-    pg = db.connect(conn_info)
-    try:
-        plan, _ = build_state.plan(pg, full_refresh=full_refresh)
-        log.info("build: %s", plan.reason)
-        if plan.run_dbt:
-            build_state.forget(pg)
-            # unit tests are design checks for CI (the test suite runs them), not for the nightly job
-            dbt_args = ["build", "--exclude-resource-type", "unit_test"]
-            if full_refresh:
-                dbt_args.append("--full-refresh")
-            if plan.exclude:
-                dbt_args += ["--exclude", *plan.exclude]
-            if run_dbt(dbt_args) != 0:
-                raise SegmartError("dbt build failed (see its output above); data_mart keeps its previous tables.")
-            build_state.record(pg, build_state.current(pg))
-        counts = _mart_counts(pg)
-        report_files = _write_report(pg, report) if report else []
-    finally:
-        pg.close()
-    lines = [
-        f"  data_mart.{name:<34} {kind:<5} " + (f"~{rows:>10,} rows" if rows is not None else "")
-        for name, kind, rows in counts
-    ]
-    where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
-    log.info(
-        '\nBuilt in %.0fs on the %s:\n%s\n\nConnect: %s\n  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
-        "  Power BI: `python3 run.py bi pbids` (server %s:%d, database %s), then `python3 run.py bi add-user NAME`\n"
-        "  for a login in the read-only role %r; `bi info` for DataLens, Metabase, Superset.\n"
-        "  dbt by hand: source .venv/bin/activate && dbt build%s",
-        time.perf_counter() - started,
-        where,
-        "\n".join(lines),
-        conn_info.url(),
-        conn_info.url(),
-        conn_info.host,
-        conn_info.port,
-        conn_info.dbname,
-        bi_role(),
-        "".join(f"\n  manager report: {p}" for p in report_files if p.suffix == ".html"),
+        settings = ops_settings.load()
+    except SegmartError as exc:
+        log.error("error: %s", exc)
+        return EXIT_ERROR
+    import os
+
+    record = runlog.RunRecord(full_refresh=full_refresh)
+    record.log_file, handler = runlog.open_log_file(settings.log_dir, settings.log_keep_days)
+    runlog.install_secret_filter(
+        [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings)], handler
     )
-    return 1 if failed else 0
+    logging.getLogger("segmart").addHandler(handler)
+    run = BuildRun(settings=settings, record=record, report=report)
+    started = time.perf_counter()
+    try:
+        try:
+            _run(run, sample=sample, land_only=land_only)
+        except RunInProgress as exc:
+            log.error("error: %s", exc)
+            record.exit_code, record.status, record.error_text = EXIT_RUNNING, "not run", str(exc)
+        except SegmartError as exc:  # before the run lock: no database, bad configuration
+            log.error("error: %s", exc)
+            record.exit_code, record.status, record.error_text = EXIT_ERROR, "failed", str(exc)
+        except Exception as exc:  # a bug or an unforeseen failure: still exit 2, logged and alerted
+            log.exception("the build stopped on an unexpected error")
+            record.exit_code, record.status = EXIT_ERROR, "failed"
+            record.error_text = f"unexpected error: {type(exc).__name__}: {exc}"
+        log.info("%s", _summary(record))
+        log.info("done in %.0f s, exit code %d", time.perf_counter() - started, record.exit_code)
+        _alert(run)
+    finally:
+        logging.getLogger("segmart").removeHandler(handler)
+        handler.close()
+    return int(record.exit_code if record.exit_code is not None else EXIT_ERROR)
+
+
+def _url_secrets(settings: ops_settings.Settings) -> list[str]:
+    """The credential parts of the alert URLs (tokens, passwords), filtered out of the logs too."""
+    from urllib.parse import unquote, urlsplit
+
+    out: list[str] = []
+    for url in settings.alert_urls:
+        parts = urlsplit(url)
+        out += [unquote(p) for p in (parts.username, parts.password) if p]
+        out += [segment for segment in parts.path.split("/") if len(segment) >= 12]
+        if parts.scheme in {"tgram", "discord", "slack"}:
+            out.append(parts.netloc)
+    return out
