@@ -247,7 +247,8 @@ def _log_connect_help(run: BuildRun) -> None:
     log.info(
         "\nBuilt on the %s:\n%s\n\nConnect: %s (password: DBT_ENV_SECRET_PG_PASSWORD in .env or %s)\n"
         '  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
-        "  Power BI: PostgreSQL database, server %s:%d, database %s; read-only role %r (grant it to a login user).\n"
+        "  Power BI: `python3 run.py bi pbids` (server %s:%d, database %s), then `python3 run.py bi add-user NAME`\n"
+        "  for a login in the read-only role %r; `bi info` for DataLens, Metabase, Superset.\n"
         "  dbt by hand: source .venv/bin/activate && dbt build%s",
         where,
         "\n".join(lines),
