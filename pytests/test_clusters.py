@@ -26,12 +26,9 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from pytests.support.db import reset_database, rows
-from pytests.support.files import real_data_or_skip
+from pytests.support.db import rows
 from pytests.support.project import project_vars
-from pytests.support.runs import run_cli, run_dbt
-from pytests.support.testdb import TEST_DBNAME
-from segmart import db
+from pytests.support.runs import land_real_file, run_dbt
 from segmart.config import Connection
 
 pytestmark = pytest.mark.slow
@@ -65,11 +62,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(connection_info: Connection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    path = real_data_or_skip()
-    assert connection_info.dbname == TEST_DBNAME
-    pg = db.connect(connection_info)
-    reset_database(pg)
-    run_cli("sales", str(path), timeout=900)
+    pg = land_real_file(connection_info)
     dbt_dir: Path = tmp_path_factory.mktemp("clusters")
     run_dbt(
         "build",

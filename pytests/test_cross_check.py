@@ -22,12 +22,10 @@ import pandas as pd
 import psycopg2.extensions
 import pytest
 
-from pytests.support.db import reset_database, rows, scalar
+from pytests.support.db import rows, scalar
 from pytests.support.files import real_data_or_skip
 from pytests.support.reference import Marts, money
-from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
-from pytests.support.testdb import TEST_DBNAME
-from segmart import db
+from pytests.support.runs import SALES_MARTS_BUILD, land_real_file, run_dbt
 from segmart.config import Connection
 
 pytestmark = pytest.mark.slow
@@ -54,11 +52,7 @@ def marts() -> Marts:
 
 @pytest.fixture(scope="module")
 def built(connection_info: Connection, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    path = real_data_or_skip()
-    assert connection_info.dbname == TEST_DBNAME
-    pg = db.connect(connection_info)
-    reset_database(pg)
-    run_cli("sales", str(path), timeout=900)
+    pg = land_real_file(connection_info)
     dbt_dir = tmp_path_factory.mktemp("cross-check")
     run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
     yield Built(pg, dbt_dir)

@@ -7,10 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg2.extensions
+
 from pytests.support import (
     ROOT,
     testdb,  # noqa: F401  (chooses the test database: see its docstring)
 )
+from pytests.support.db import reset_database
+from pytests.support.files import real_data_or_skip
+from pytests.support.testdb import TEST_DBNAME
+from segmart import db
+from segmart.config import Connection
 
 # The test that is running, as conftest's hook reports it: (node id, has the slow mark).
 _running: tuple[str, bool] | None = None
@@ -87,3 +94,17 @@ def run_dbt(
     if check and result.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}")
     return result
+
+
+def land_real_file(connection_info: Connection) -> psycopg2.extensions.connection:
+    """The test database emptied and holding only the real UCI file, landed by the CLI.
+
+    Skips the calling test (with the reason) when the file is absent. The caller
+    closes the returned connection.
+    """
+    path = real_data_or_skip()
+    assert connection_info.dbname == TEST_DBNAME
+    pg = db.connect(connection_info)
+    reset_database(pg)
+    run_cli("sales", str(path), timeout=900)
+    return pg
