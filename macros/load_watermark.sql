@@ -12,3 +12,12 @@
         0
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The rows of `relation` from loads newer than the model's watermark (all rows on a full build). -#}
+{% macro rows_since_watermark(relation) -%}
+    select * from {{ relation }}
+    {% if is_incremental() %}
+        where newest_load_id > {{ load_watermark() }}
+    {% endif %}
+{%- endmacro %}

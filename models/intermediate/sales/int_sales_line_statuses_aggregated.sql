@@ -20,10 +20,7 @@
 with
 
 lines as (
-    select * from {{ ref('int_sales_lines_classified') }}
-    {% if is_incremental() %}
-        where newest_load_id > {{ load_watermark() }}
-    {% endif %}
+    {{ rows_since_watermark(ref('int_sales_lines_classified')) }}
 ),
 
 final as (
