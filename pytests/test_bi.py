@@ -86,6 +86,16 @@ def lan_server(server_base: Path) -> Iterator[dict[str, str]]:  # noqa: F811
     cli("db", "stop", env=env)
 
 
+def test_db_start_never_prints_the_owner_password_only_db_url_does(lan_server: dict[str, str]) -> None:
+    started = _start(lan_server)
+    owner = _owner_password(lan_server)
+    assert owner not in started.stdout + started.stderr
+    assert "db url" in started.stdout + started.stderr  # says where the password-bearing URL is
+    status = cli("db", "status", env=lan_server)
+    assert owner not in status.stdout + status.stderr
+    assert f":{owner}@" in cli("db", "url", env=lan_server).stdout
+
+
 def test_listen_requires_tls_keeps_the_owner_local_and_add_user_reads_data_mart_only(
     lan_server: dict[str, str],
 ) -> None:
@@ -376,6 +386,12 @@ def test_every_mart_has_a_primary_key_and_the_foreign_keys_hold(built) -> None:
         )
     }
     assert [name for name in _mart_tables(pg) if name not in keyed] == []
+    names = rows(
+        pg,
+        "select cl.relname, co.conname from pg_constraint as co inner join pg_class as cl on cl.oid = co.conrelid "
+        "where co.contype = 'p' and co.connamespace = 'data_mart'::regnamespace",
+    )
+    assert [(table, key) for table, key in names if key != f"{table}_pkey"] == []  # not <table>__dbt_tmp_pkey
     declared = rows(
         pg,
         """

@@ -320,6 +320,85 @@ def test_held_read_transaction_makes_the_build_give_up_naming_the_session(
 
 
 @pytest.mark.slow
+def test_a_full_refresh_slower_than_the_lock_timeout_never_waits_on_its_own_locks(built: Folders, pg) -> None:
+    """Marts that declare keys to dim_date used to queue on it behind each other: with a lock
+    timeout shorter than a mart's build, a full refresh failed on segmart's own lock."""
+    result = segmart(built, "build", "--full-refresh", SEGMART_LOCK_TIMEOUT="0.1", SEGMART_LOCK_RETRIES="0")
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "lock timeout" not in result.stderr
+    # the keys are still there, validated, under PostgreSQL's default names
+    keys = rows(
+        pg,
+        "select conrelid::regclass::text, conname, convalidated from pg_constraint "
+        "where contype = 'f' and connamespace = 'data_mart'::regnamespace",
+    )
+    assert ("data_mart.monthly_kpis", "monthly_kpis_month_start_fkey", True) in keys
+    assert ("data_mart.client_cross_sell", "client_cross_sell_client_id_fkey", True) in keys
+    assert all(valid for *_rest, valid in keys)
+
+
+@pytest.mark.slow
+def test_a_lock_released_between_retries_lets_the_build_finish(
+    built: Folders, connection_info, pg, tmp_path: Path
+) -> None:
+    """An outside session holds customer_rfm for about 1.5 retry waits, then lets go: the
+    build's ``dbt retry`` finds the previous run, rebuilds the mart and exits 0."""
+    retry_wait = 4.0
+    before = mart_checksums(pg, ["customer_rfm"])
+    built.drop("sales", generate_sales(tmp_path / "shop_2011_10.csv", rows=800, seed=107, start="2011-10-01"))
+    blocker = reader_connection(connection_info, application="Power BI Desktop")
+    blocker.autocommit = False
+    with blocker.cursor() as cur:
+        cur.execute("select count(*) from data_mart.customer_rfm")
+        cur.fetchone()
+    released: list[float] = []
+
+    def release_after_first_wait() -> None:
+        watcher = reader_connection(connection_info, application="ops-test watcher")
+        try:
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                with watcher.cursor() as cur:
+                    cur.execute(
+                        "select count(*) from pg_locks as l inner join pg_stat_activity as a on a.pid = l.pid "
+                        "where not l.granted and l.relation = 'data_mart.customer_rfm'::regclass "
+                        "and a.application_name like 'segmart-dbt-%'"
+                    )
+                    (waiting,) = cur.fetchone()
+                if waiting:
+                    break
+                time.sleep(0.05)
+            time.sleep(1.5 * retry_wait)
+        finally:
+            blocker.rollback()
+            blocker.close()
+            watcher.close()
+            released.append(time.monotonic())
+
+    import threading
+
+    releaser = threading.Thread(target=release_after_first_wait, daemon=True)
+    releaser.start()
+    result = segmart(
+        built,
+        "build",
+        SEGMART_LOCK_TIMEOUT="1",
+        SEGMART_LOCK_RETRIES="4",
+        SEGMART_LOCK_RETRY_WAIT=str(retry_wait),
+    )
+    releaser.join(timeout=30)
+    assert released, "the blocker was never released"
+    assert result.returncode == 0, result.stderr[-4000:]
+    retries = re.findall(r"lock timeout \(1\.0 s\) on ([^:]+): still locked; attempt (\d) of 5", result.stderr)
+    assert 1 <= len(retries) <= 2, result.stderr[-4000:]
+    assert all("data_mart.customer_rfm" in names for names, _attempt in retries)
+    assert "Could not find previous run" not in result.stderr + result.stdout
+    assert mart_checksums(pg, ["customer_rfm"]) != before
+    run = last_run(pg)
+    assert run["run_status"] == "success" and run["exit_code"] == 0 and not run["stale_marts"]
+
+
+@pytest.mark.slow
 def test_a_second_build_waits_a_bounded_time_then_exits_without_touching_anything(
     built: Folders, inputs: Path, tmp_path: Path, pg
 ) -> None:

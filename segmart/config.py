@@ -45,7 +45,8 @@ class Connection:
     password: str
     embedded: bool
 
-    def url(self, *, with_password: bool = True) -> str:
+    def url(self, *, with_password: bool = False) -> str:
+        """The connection URL; the password only when asked (`db url`), never for a log line."""
         secret = f":{quote(self.password, safe='')}" if with_password and self.password else ""
         return f"postgresql://{quote(self.user, safe='')}{secret}@{self.host}:{self.port}/{quote(self.dbname, safe='')}"
 

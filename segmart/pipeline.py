@@ -168,15 +168,21 @@ def _build_marts(run: BuildRun) -> None:
     blocked = outcome.lock_timeouts()
     if blocked:
         relations = [outcome.relations[uid] for uid in blocked if uid in outcome.relations]
+        blockers = locks.describe_blockers(run.pg, relations)
         raise locks.LockGiveUp(
             f"The build gave up {outcome.lock_wait_seconds:.0f} s after it first waited for a lock "
             f"({outcome.attempts} attempts): "
-            f"{', '.join('.'.join(r) for r in relations) or 'a relation'} stayed locked by another session "
+            f"{', '.join('.'.join(r) for r in relations) or 'a relation'} stayed locked "
+            f"{'by another session ' if blockers.outside else ''}"
             f"(lock timeout {settings.lock_timeout:g} s, {settings.lock_retries} retries). "
-            + locks.describe_blockers(run.pg, relations)
+            + blockers.text
             + " Every mart keeps its previous content and stays readable"
             + (f"; not refreshed: {', '.join(record.stale_marts)}" if record.stale_marts else "")
-            + ". Ask the user to close that session (or its open transaction) and run the build again."
+            + (
+                ". Ask the user to close that session (or its open transaction) and run the build again."
+                if blockers.outside
+                else ". Run the build again."
+            )
         )
     if outcome.returncode not in (0, 1):
         raise SegmartError(
@@ -252,9 +258,9 @@ def _log_connect_help(run: BuildRun) -> None:
         "  dbt by hand: source .venv/bin/activate && dbt build%s",
         where,
         "\n".join(lines),
-        conn_info.url(with_password=False),
+        conn_info.url(),
         ".segmart/embedded.env" if conn_info.embedded else "your environment",
-        conn_info.url(with_password=False),
+        conn_info.url(),
         conn_info.host,
         conn_info.port,
         conn_info.dbname,

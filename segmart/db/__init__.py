@@ -90,7 +90,7 @@ def command(
         return 0
     if action == "start":
         conn = embedded.start(port=port, listen=listen, cidr=cidr)
-        log.info("embedded PostgreSQL is running: %s", conn.url())
+        log.info("embedded PostgreSQL is running: %s (the URL with its password: `python3 run.py db url`)", conn.url())
     elif action == "stop":
         log.info("stopped" if embedded.stop() else "the embedded PostgreSQL was not running")
     elif action == "status":
@@ -106,7 +106,7 @@ def command(
             log.info("network access (%s): %s:%s over TLS, from %s", relay, opened.listen, opened.port, opened.cidr)
         return 0 if state.running else 3
     elif action == "url":
-        sys.stdout.write(resolve(start_embedded=False).url() + "\n")
+        sys.stdout.write(resolve(start_embedded=False).url(with_password=True) + "\n")
     elif action == "check":
         conn = resolve()
         pg = connect(conn)
@@ -116,7 +116,7 @@ def command(
                 version = cur.fetchone()[0]
         finally:
             pg.close()
-        log.info("connected to PostgreSQL %s at %s", version, conn.url(with_password=False))
+        log.info("connected to PostgreSQL %s at %s", version, conn.url())
     elif action == "reset":
         if not confirmed:
             raise SegmartError("`db reset` deletes the embedded database and all its data; add --yes to confirm.")

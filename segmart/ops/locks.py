@@ -30,6 +30,7 @@ log = logging.getLogger("segmart")
 dbt_log = logging.getLogger("segmart.dbt")
 
 LOCK_TIMEOUT_TEXT = "lock timeout"
+OWN_APPLICATION_PREFIX = "segmart-dbt-"
 MART_SCHEMA = "data_mart"
 
 
@@ -77,6 +78,7 @@ def dbt_environment(lock_timeout: float) -> dict[str, str]:
     env = dict(os.environ)
     option = f"-c lock_timeout={int(lock_timeout * 1000)}"
     env["PGOPTIONS"] = f"{env['PGOPTIONS']} {option}" if env.get("PGOPTIONS") else option
+    env["SEGMART_DBT_APPLICATION"] = f"{OWN_APPLICATION_PREFIX}{os.getpid()}"
     env.setdefault("DBT_USE_COLORS", "false")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
@@ -126,6 +128,14 @@ def _read_results(outcome: DbtOutcome) -> None:
             outcome.relations[uid] = (match.group(1), match.group(2))
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def build(
     *, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: float, extra_args: list[str] | None = None
 ) -> DbtOutcome:
@@ -134,10 +144,18 @@ def build(
     args = ["build", *(extra_args or []), *(["--full-refresh"] if full_refresh else [])]
     first_blocked: datetime | None = None
     results_file = target_path() / "run_results.json"
+    # Before the first attempt only: a stale file must not pass for this run's
+    # results, but ``dbt retry`` reads the previous attempt's file to know what
+    # to run again (deleting it made every retry answer "Could not find
+    # previous run" and re-read the old statuses).
+    results_file.unlink(missing_ok=True)
     while True:
-        results_file.unlink(missing_ok=True)
+        before = _stamp(results_file)
         outcome.returncode = run_dbt(args, lock_timeout=lock_timeout)
         outcome.attempts += 1
+        if _stamp(results_file) == before:
+            log.warning("dbt %s wrote no new run results; the previous statuses stand", args[0])
+            break
         _read_results(outcome)
         blocked = outcome.lock_timeouts()
         if blocked and first_blocked is None:
@@ -147,7 +165,7 @@ def build(
             break
         names = ", ".join(".".join(outcome.relations.get(uid, ("?", uid))) for uid in blocked)
         log.warning(
-            "lock timeout (%.1f s) on %s: a session holds a lock on it; attempt %d of %d in %.0f s",
+            "lock timeout (%.1f s) on %s: still locked; attempt %d of %d in %.0f s",
             lock_timeout,
             names,
             outcome.attempts + 1,
@@ -161,8 +179,20 @@ def build(
     return outcome
 
 
-def describe_blockers(pg: psycopg2.extensions.connection, relations: list[tuple[str, str]]) -> str:
-    """One paragraph per session that holds a lock on one of ``relations`` (or on any mart)."""
+@dataclass
+class Blockers:
+    """Who holds the locks the build gave up on: outside sessions only, never segmart's own."""
+
+    outside: bool
+    text: str
+
+
+def describe_blockers(pg: psycopg2.extensions.connection, relations: list[tuple[str, str]]) -> Blockers:
+    """One paragraph per outside session that holds a lock on one of ``relations`` (or on any mart).
+
+    segmart's own sessions (dbt's, named ``segmart-dbt-<pid>``, and this process's) are left out:
+    a lock the build holds itself is never reported as another session's.
+    """
     query = """
         select a.pid, a.usename, a.application_name, coalesce(host(a.client_addr), 'local socket'),
             coalesce(a.xact_start, a.backend_start), a.state, left(a.query, 200),
@@ -172,22 +202,30 @@ def describe_blockers(pg: psycopg2.extensions.connection, relations: list[tuple[
         inner join pg_class as c on c.oid = l.relation
         inner join pg_namespace as n on n.oid = c.relnamespace
         inner join pg_stat_activity as a on a.pid = l.pid
-        where l.granted and l.pid <> pg_backend_pid() and ({condition})
+        where l.granted and l.pid <> pg_backend_pid()
+            and a.application_name not like '{own}%%' and ({condition})
         group by 1, 2, 3, 4, 5, 6, 7, 9
         order by 5
     """
     with pg.cursor() as cur:
         cur.execute(
-            query.format(condition="(n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))"),
+            query.format(
+                own=OWN_APPLICATION_PREFIX,
+                condition="(n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))",
+            ),
             ([s for s, _ in relations] or [""], [r for _, r in relations] or [""]),
         )
         rows = cur.fetchall()
         if not rows:
-            cur.execute(query.format(condition="n.nspname = %s"), (MART_SCHEMA,))
+            cur.execute(query.format(own=OWN_APPLICATION_PREFIX, condition="n.nspname = %s"), (MART_SCHEMA,))
             rows = cur.fetchall()
     pg.rollback()
     if not rows:
-        return "No session holds a lock on them any more; the next run should go through."
+        return Blockers(
+            False,
+            "No outside session holds a lock on them now (the holder has ended, and segmart's own "
+            "sessions are not counted); the next run should go through.",
+        )
     parts = []
     for pid, user, app, addr, since, state, text, held, seconds in rows:
         parts.append(
@@ -196,4 +234,4 @@ def describe_blockers(pg: psycopg2.extensions.connection, relations: list[tuple[
             f"last query: {' '.join((text or '').split())!r}) holds a lock on {held}; "
             f"end it with: select pg_terminate_backend({pid});"
         )
-    return " ".join(parts)
+    return Blockers(True, " ".join(parts))
