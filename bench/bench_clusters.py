@@ -17,7 +17,11 @@ then measures in the same run and on the same machine:
   ``n_init=1``, ``tol=0``) for kmeans_k and every k of the elbow, the
   silhouette on the same sample size, and the per-cluster summary.
 
-dbt and scikit-learn runs alternate. Prints medians over ``--repeats`` runs,
+Each repeat: a first build (``--full-refresh``: cold start, the elbow on the
+sample), then 1 % of the customers change (``--changed``) and the nightly run
+goes twice, warm-started (``kmeans_warm_start: true``) and with the default
+cold start; scikit-learn does the same work for each. dbt and scikit-learn
+runs alternate. Prints medians over ``--repeats`` runs,
 the ratio dbt / scikit-learn, and the within-cluster sum of squares both found
 for every k. scikit-learn uses every core (OpenMP); PostgreSQL runs the
 recursive query on one.
@@ -28,6 +32,7 @@ Uses its own database (``SEGMART_BENCH_CLUSTERS_DBNAME``, default
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import logging
@@ -68,6 +73,7 @@ class Settings:
     elbow_ks: list[int]
     max_iterations: int
     sample_size: int
+    elbow_sample_size: int
 
 
 def settings() -> Settings:
@@ -77,6 +83,7 @@ def settings() -> Settings:
         elbow_ks=list(range(int(values["kmeans_elbow_k_min"]), int(values["kmeans_elbow_k_max"]) + 1)),
         max_iterations=int(values["kmeans_max_iterations"]),
         sample_size=int(values["kmeans_silhouette_sample_size"]),
+        elbow_sample_size=int(values["kmeans_elbow_sample_size"]),
     )
 
 
@@ -145,6 +152,12 @@ def write_customers(pg, rfm: np.ndarray, seed: int) -> None:
     pg.commit()
 
 
+def write_fresh(pg, rfm: np.ndarray, seed: int) -> None:
+    reset(pg)
+    write_customers(pg, rfm, seed)
+    log.info("%d generated customers in data_mart.customer_rfm", len(rfm))
+
+
 def dbt(scratch: Path, *args: str) -> float:
     env = dict(os.environ)
     env["DBT_TARGET_PATH"] = str(scratch / "target")
@@ -181,30 +194,69 @@ def initial_centroids(ids: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:
     return np.array([x[groups == g].mean(axis=0) for g in range(k_eff)])
 
 
-def sklearn_pipeline(ids: np.ndarray, rfm: np.ndarray, config: Settings) -> dict[int, float]:
-    """The cluster marts' work in numpy/scikit-learn; returns the inertia of every k."""
+def features(rfm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     logged = np.log1p(np.column_stack([rfm[:, 0], rfm[:, 1], np.maximum(rfm[:, 2], 0.0)]))
-    x = (logged - logged.mean(axis=0)) / logged.std(axis=0)
-    inertias = {}
-    sample = np.random.default_rng(0).choice(len(x), size=min(config.sample_size, len(x)), replace=False)
-    for k in sorted(set(config.elbow_ks) | {config.k}):
-        model = KMeans(
-            n_clusters=k, init=initial_centroids(ids, x, k), n_init=1, max_iter=config.max_iterations, tol=0.0,
-            algorithm="lloyd",
-        ).fit(x)  # fmt: skip
-        inertias[k] = model.inertia_
-        silhouette_score(x[sample], model.labels_[sample])
-        if k == config.k:
-            for cluster in range(k):
-                members = model.labels_ == cluster
-                rfm[members].mean(axis=0), rfm[members, 2].sum(), np.expm1(logged[members].mean(axis=0))
-    # the elbow runs kmeans_k again in the dbt marts (customer_clusters and rfm_cluster_elbow are separate)
-    if config.k in config.elbow_ks:
-        KMeans(
-            n_clusters=config.k, init=initial_centroids(ids, x, config.k), n_init=1, max_iter=config.max_iterations,
-            tol=0.0, algorithm="lloyd",
-        ).fit(x)  # fmt: skip
-    return inertias
+    return logged, (logged - logged.mean(axis=0)) / logged.std(axis=0)
+
+
+def lloyd(x: np.ndarray, init: np.ndarray, config: Settings) -> KMeans:
+    return KMeans(
+        n_clusters=len(init), init=init, n_init=1, max_iter=config.max_iterations, tol=0.0, algorithm="lloyd"
+    ).fit(x)
+
+
+def summarise(rfm: np.ndarray, logged: np.ndarray, labels: np.ndarray, k: int) -> None:
+    for cluster in range(k):
+        members = labels == cluster
+        rfm[members].mean(axis=0), rfm[members, 2].sum(), np.expm1(logged[members].mean(axis=0))
+
+
+def elbow_sample(ids: np.ndarray, size: int) -> np.ndarray:
+    """The customers the elbow runs on: the lowest md5(customer_id), as the model picks them."""
+    digests = np.array([hashlib.md5(i.encode()).hexdigest() for i in ids])
+    return np.sort(np.lexsort((ids, digests))[:size])
+
+
+def sklearn_full(ids: np.ndarray, rfm: np.ndarray, config: Settings, sample: np.ndarray) -> tuple[dict, np.ndarray]:
+    """A first build's cluster work: kmeans_k on every customer, the elbow on the sample."""
+    logged, x = features(rfm)
+    model = lloyd(x, initial_centroids(ids, x, config.k), config)
+    summarise(rfm, logged, model.labels_, config.k)
+    xs, inertias = x[sample], {}
+    silhouette = np.arange(min(config.sample_size, len(xs)))
+    for k in config.elbow_ks:
+        run = lloyd(xs, initial_centroids(ids[sample], xs, k), config)
+        inertias[k] = run.inertia_
+        silhouette_score(xs[silhouette], run.labels_[silhouette])
+    return inertias, model.labels_
+
+
+def sklearn_warm(rfm: np.ndarray, previous: np.ndarray, config: Settings) -> int:
+    """A nightly refresh: kmeans_k on every customer from the means of yesterday's clusters."""
+    logged, x = features(rfm)
+    init = np.array([x[previous == j].mean(axis=0) for j in range(config.k)])
+    model = lloyd(x, init, config)
+    summarise(rfm, logged, model.labels_, config.k)
+    return int(model.n_iter_)
+
+
+def change_customers(pg, rfm: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """A day later: ``share`` of the customers bought again (recency 1, one order more)."""
+    rng = np.random.default_rng(seed)
+    changed = np.sort(rng.choice(len(rfm), size=int(len(rfm) * share), replace=False))
+    rfm = rfm.copy()
+    rfm[changed, 0] = 1
+    rfm[changed, 1] += 1
+    rfm[changed, 2] += 300
+    with pg.cursor() as cur:
+        cur.execute(
+            "update data_mart.customer_rfm set recency_days = 1, frequency = frequency + 1, "
+            "monetary = monetary + 300 where customer_id = any(%s)",
+            ([f"C{i:07d}" for i in changed],),
+        )
+        cur.execute("analyze data_mart.customer_rfm")
+    pg.commit()
+    return rfm
 
 
 def main() -> None:
@@ -212,6 +264,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--changed", type=float, default=0.01, help="share of customers changed for the nightly run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = settings()
@@ -219,57 +272,91 @@ def main() -> None:
     rfm = generate(args.customers, args.seed)
     ids = np.array([f"C{i:07d}" for i in range(args.customers)])
     pg = db.connect(db.resolve())
-    reset(pg)
-    write_customers(pg, rfm, args.seed)
-    log.info("%d generated customers in data_mart.customer_rfm", args.customers)
 
+    sample = elbow_sample(ids, config.elbow_sample_size)
+    figures: dict[str, list[float]] = {
+        key: [] for key in ("full", "full_models", "sk_full", "warm", "warm_models", "sk_warm")
+    }
+    warm_steps: list[tuple[int, int]] = []
+    cold_step_counts: list[tuple[int, int]] = []
     with tempfile.TemporaryDirectory(prefix="bench-clusters-") as scratch_dir:
         scratch = Path(scratch_dir)
-        dbt(scratch, "seed", "--select", "rfm_cluster_labels")
-        dbt_walls, dbt_models, sklearn_times = [], [], []
         # dbt and scikit-learn alternate, so that both see the same machine load
         for repeat in range(args.repeats):
-            wall = dbt(scratch, "run", "--select", *CLUSTER_MODELS)
+            current = rfm.copy()
+            write_fresh(pg, current, args.seed)
+            dbt(scratch, "seed", "--select", "rfm_cluster_labels")
+            figures["full"].append(dbt(scratch, "run", "--full-refresh", "--select", *CLUSTER_MODELS))
             times = model_times(scratch)
-            dbt_walls.append(wall)
-            dbt_models.append(sum(times.values()))
-            log.info(
-                "dbt run %d: %.1fs wall; %s",
-                repeat + 1,
-                wall,
-                ", ".join(f"{name} {seconds:.1f}s" for name, seconds in sorted(times.items())),
-            )
+            figures["full_models"].append(sum(times.values()))
+            log.info("first build %d: %.1fs wall; %s", repeat + 1, figures["full"][-1],
+                     ", ".join(f"{name} {seconds:.1f}s" for name, seconds in sorted(times.items())))  # fmt: skip
             started = time.perf_counter()
-            inertias = sklearn_pipeline(ids, rfm.copy(), config)
-            sklearn_times.append(time.perf_counter() - started)
-            log.info(
-                "scikit-learn run %d: %.1fs (load average %.1f)", repeat + 1, sklearn_times[-1], os.getloadavg()[0]
+            inertias, labels = sklearn_full(ids, current.copy(), config, sample)
+            figures["sk_full"].append(time.perf_counter() - started)
+            with pg.cursor() as cur:
+                cur.execute(
+                    "select k, within_cluster_sum_of_squares, iterations, is_converged, elbow_k, customers "
+                    "from data_mart.rfm_cluster_elbow order by k"
+                )
+                elbow = cur.fetchall()
+            pg.commit()
+            # the next night: 1 % of the customers changed
+            current = change_customers(pg, current, args.changed, args.seed + repeat)
+            figures["warm"].append(
+                dbt(scratch, "run", "--select", *CLUSTER_MODELS, "--vars", "{kmeans_warm_start: true}")
             )
-        with pg.cursor() as cur:
-            cur.execute(
-                "select k, within_cluster_sum_of_squares, iterations, is_converged, elbow_k "
-                "from data_mart.rfm_cluster_elbow order by k"
-            )
-            elbow = cur.fetchall()
-        pg.commit()
+            times = model_times(scratch)
+            figures["warm_models"].append(sum(times.values()))
+            with pg.cursor() as cur:
+                cur.execute("select max(iterations), bool_and(is_warm_started) from data_mart.customer_clusters")
+                steps, warm = cur.fetchone()
+            pg.commit()
+            assert warm, "the nightly run did not warm-start"
+            started = time.perf_counter()
+            sk_steps = sklearn_warm(current.copy(), labels, config)
+            figures["sk_warm"].append(time.perf_counter() - started)
+            warm_steps.append((steps, sk_steps))
+            # the same night with the default cold start (the elbow is still skipped)
+            figures["cold"].append(dbt(scratch, "run", "--select", *CLUSTER_MODELS))
+            figures["cold_models"].append(sum(model_times(scratch).values()))
+            with pg.cursor() as cur:
+                cur.execute("select max(iterations), bool_or(is_warm_started) from data_mart.customer_clusters")
+                cold_steps, warm = cur.fetchone()
+            pg.commit()
+            assert not warm, "the default nightly run warm-started"
+            started = time.perf_counter()
+            logged, x = features(current.copy())
+            cold_model = lloyd(x, initial_centroids(ids, x, config.k), config)
+            summarise(current, logged, cold_model.labels_, config.k)
+            figures["sk_cold"].append(time.perf_counter() - started)
+            cold_step_counts.append((cold_steps, int(cold_model.n_iter_)))
+            log.info("nightly refresh %d: %.1fs wall, %d Lloyd steps (scikit-learn %d); %s; load average %.1f",
+                     repeat + 1, figures["warm"][-1], steps, sk_steps,
+                     ", ".join(f"{name} {seconds:.1f}s" for name, seconds in sorted(times.items())),
+                     os.getloadavg()[0])  # fmt: skip
 
-    for k, wss, iterations, is_converged, _ in elbow:
+    for k, wss, iterations, is_converged, _, customers in elbow:
         relative = abs(float(wss) - inertias[k]) / inertias[k]
         log.info(
-            "k=%d: WSS dbt %.3f, scikit-learn %.3f (relative diff %.1e); %d Lloyd steps%s",
-            k, wss, inertias[k], relative, iterations, "" if is_converged else " (not converged)",
+            "elbow k=%d on %d customers: WSS dbt %.3f, scikit-learn %.3f (relative diff %.1e); %d Lloyd steps%s",
+            k, customers, wss, inertias[k], relative, iterations, "" if is_converged else " (not converged)",
         )  # fmt: skip
     log.info("elbow k (knee rule): %s", elbow[0][4])
-    dbt_wall, dbt_model, sk = (
-        statistics.median(dbt_walls),
-        statistics.median(dbt_models),
-        statistics.median(sklearn_times),
-    )
+    m = {key: statistics.median(values) for key, values in figures.items()}
     log.info(
-        "\n%d customers, medians of %d runs:\n  dbt run (wall, incl. dbt start-up): %.1fs\n"
-        "  dbt models (execution time):        %.1fs\n  scikit-learn (same work):           %.1fs\n"
-        "  ratio dbt models / scikit-learn:    %.1fx\n  ratio dbt wall / scikit-learn:      %.1fx\n  load average: %s",
-        args.customers, args.repeats, dbt_wall, dbt_model, sk, dbt_model / sk, dbt_wall / sk, os.getloadavg(),
+        "\n%d customers, elbow on %d, medians of %d runs (load average %s):\n"
+        "  first build: dbt run %.1fs wall, models %.1fs; scikit-learn %.1fs; ratio models %.1fx, wall %.1fx\n"
+        "  nightly refresh after %.0f%% changed: dbt run %.1fs wall, models %.1fs; scikit-learn %.1fs; "
+        "ratio models %.1fx, wall %.1fx; Lloyd steps dbt / scikit-learn %s\n"
+        "  nightly refresh, default (cold start): dbt run %.1fs wall, models %.1fs; scikit-learn %.1fs; "
+        "ratio models %.1fx, wall %.1fx; Lloyd steps dbt / scikit-learn %s",
+        args.customers, len(sample), args.repeats, os.getloadavg(),
+        m["full"], m["full_models"], m["sk_full"], m["full_models"] / m["sk_full"], m["full"] / m["sk_full"],
+        100 * args.changed, m["warm"], m["warm_models"], m["sk_warm"], m["warm_models"] / m["sk_warm"],
+        m["warm"] / m["sk_warm"], warm_steps,
+        m["cold"], m["cold_models"], m["sk_cold"], m["cold_models"] / m["sk_cold"], m["cold"] / m["sk_cold"],
+        cold_step_counts,
     )  # fmt: skip
     pg.close()
 

@@ -267,3 +267,58 @@ def test_elbow_matches_sklearn(built: Built) -> None:
     expected_elbow = knee(ELBOW_KS, inertias)
     log.info("elbow: SQL k=%s, knee rule on scikit-learn's curve k=%s", elbow[ELBOW_KS[0]][4], expected_elbow)
     assert {row[4] for row in elbow.values()} == {expected_elbow}
+
+
+def test_a_daily_build_warm_starts_from_the_previous_clusters_and_matches_sklearn(built: Built, tmp_path: Path) -> None:
+    """Last in the module: it changes the features of 1 % of the customers and rebuilds."""
+    customers = built.customers
+    previous = dict(
+        rows(
+            built.pg,
+            "select customer_id, cluster_id from data_mart.customer_clusters where source_system = %s",
+            (SOURCE,),
+        )
+    )
+    # 1 % of the customers changed since the last build: their features move
+    changed = customers.ids[::100]
+    with built.pg.cursor() as cur:
+        cur.execute(
+            "update intermediate.int_customer_features_standardised "
+            "set recency_z = recency_z + 0.7, frequency_z = frequency_z - 0.4 "
+            "where source_system = %s and customer_id = any(%s)",
+            (SOURCE, changed),
+        )
+    built.pg.commit()
+    run_dbt("run", "--select", "customer_clusters", "--vars", "{kmeans_warm_start: true}", tmp_target=tmp_path)
+    x = np.array(
+        rows(
+            built.pg,
+            "select recency_z, frequency_z, monetary_z from intermediate.int_customer_features_standardised "
+            'where source_system = %s order by customer_id collate "C"',
+            (SOURCE,),
+        ),
+        dtype=np.float64,
+    )
+    labels_before = np.array([previous[i] for i in customers.ids])
+    warm_init = np.array([x[labels_before == j].mean(axis=0) for j in range(1, K + 1)])
+    model = sklearn_run(x, warm_init)
+    data = dict(
+        (row[0], row[1:])
+        for row in rows(
+            built.pg,
+            "select customer_id, cluster_id, iterations, is_warm_started from data_mart.customer_clusters "
+            "where source_system = %s",
+            (SOURCE,),
+        )
+    )
+    sql_labels = np.array([data[i][0] for i in customers.ids])
+    iterations = data[customers.ids[0]][1]
+    log.info("warm start after 1 %% changed: %d Lloyd steps (scikit-learn %d)", iterations, model.n_iter_)
+    assert all(row[2] for row in data.values())
+    assert float(np.mean(sql_labels == model.labels_ + 1)) >= MIN_AGREEMENT
+    # a full refresh starts cold again, even with the var
+    run_dbt(
+        "run", "--select", "customer_clusters", "--full-refresh", "--vars", "{kmeans_warm_start: true}",
+        tmp_target=tmp_path,
+    )  # fmt: skip
+    assert rows(built.pg, "select distinct is_warm_started from data_mart.customer_clusters") == [(False,)]

@@ -260,3 +260,16 @@
     where not previous.is_converged and previous.iteration < {{ max_iterations }}
 )
 {% endmacro %}
+
+
+{#-
+    Whether customer_clusters starts from the previous build's clusters: var
+    kmeans_warm_start, not a full refresh, and the table exists (`this` is
+    none in unit tests).
+-#}
+{% macro kmeans_warm_start_enabled() %}
+    {%- if not execute or this is none or not var('kmeans_warm_start') or flags.FULL_REFRESH -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(this.database, this.schema, this.identifier) is not none) }}
+{% endmacro %}

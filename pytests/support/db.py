@@ -37,17 +37,47 @@ def rows(conn: psycopg2.extensions.connection, query: str, params: tuple = ()) -
     return out
 
 
-def mart_checksums(pg: psycopg2.extensions.connection, names: Iterable[str] | None = None) -> dict[str, str]:
-    """Row count and an order-independent checksum of data_mart relations (all by default)."""
+# What a daily build may leave different from a full refresh of the same data, by design
+# (README, "Clusters"): the warm-started k-means records how it started and how many Lloyd
+# steps it took; the elbow is recomputed only on a full refresh or for a new source.
+# None = the whole relation.
+BUILD_DEPENDENT: dict[str, list[str] | None] = {
+    "customer_clusters": ["iterations", "is_warm_started"],
+    "rfm_cluster_elbow": None,
+}
+
+
+def mart_checksums(
+    pg: psycopg2.extensions.connection, names: Iterable[str] | None = None, *, build_independent: bool = False
+) -> dict[str, str]:
+    """Row count and an order-independent checksum of data_mart relations (all by default).
+
+    ``build_independent`` leaves out what BUILD_DEPENDENT lists, for comparing a daily build
+    with a full refresh.
+    """
     if names is None:
         names = [
             n for (n,) in rows(pg, "select table_name from information_schema.tables where table_schema = 'data_mart'")
         ]
     out = {}
     for name in names:
+        skipped = BUILD_DEPENDENT.get(name, []) if build_independent else []
+        if skipped is None:
+            continue
+        columns = [
+            column
+            for (column,) in rows(
+                pg,
+                "select column_name from information_schema.columns "
+                "where table_schema = 'data_mart' and table_name = %s order by ordinal_position",
+                (name,),
+            )
+            if column not in skipped
+        ]
+        record = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier("t", c) for c in columns))
         query = sql.SQL(
-            "select count(*)::text || ':' || coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') "
-            "from data_mart.{} as t"
-        ).format(sql.Identifier(name))
+            "select count(*)::text || ':' || coalesce(md5(string_agg(md5({record}), '' order by md5({record}))), '') "
+            "from data_mart.{name} as t"
+        ).format(record=record, name=sql.Identifier(name))
         out[name] = scalar(pg, query.as_string(pg))
     return out

@@ -1,15 +1,64 @@
 -- The elbow curve of k-means on RFM: for every source and every k of the
 -- elbow range, the within-cluster sum of squares (WSS) and the silhouette,
 -- and the k the knee rule picks. Same features, initialisation and Lloyd
--- iterations as customer_clusters (macros/clusters/kmeans.sql).
+-- iterations as customer_clusters (macros/clusters/kmeans.sql), on a
+-- deterministic sample: the kmeans_elbow_sample_size customers of each source
+-- with the lowest md5(customer_id) (all of them in a smaller source), with
+-- the z-scores of the whole source.
+-- When it runs: the elbow guides the choice of k, it is not a daily figure,
+-- and seven k-means runs cost more than the nightly build. So a daily build
+-- computes it only for a source that has none yet; a full refresh, or
+-- `--vars '{kmeans_elbow_refresh: always}'`, recomputes every source. as_of_date
+-- says which data each source's curve is from.
+{{
+    config(
+        materialized='incremental',
+        unique_key=['source_system', 'k'],
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 {%- set k_values = kmeans_elbow_k_values() %}
 {%- set k_min = k_values | min %}
 {%- set k_max = k_values | max %}
+{%- set only_new_sources = is_incremental() and var('kmeans_elbow_refresh') != 'always' %}
 
 with recursive
 
-features as (
+standardised as (
     select * from {{ ref('int_customer_features_standardised') }}
+),
+
+-- the sources whose curve stays as it is
+computed_sources as (
+    {% if only_new_sources %}
+        select distinct source_system
+        from {{ this }}
+    {% else %}
+        select source_system
+        from standardised
+        where false
+    {% endif %}
+),
+
+sample_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by source_system
+            order by md5(customer_id) asc, customer_id collate "C" asc
+        ) as elbow_sample_rank
+    from standardised
+),
+
+features as (
+    select sample_ranked.*
+    from sample_ranked
+    left join computed_sources
+        on sample_ranked.source_system = computed_sources.source_system
+    where
+        computed_sources.source_system is null
+        and sample_ranked.elbow_sample_rank <= {{ var('kmeans_elbow_sample_size') | int }}
 ),
 
 initial_centroids as (
