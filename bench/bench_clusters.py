@@ -275,7 +275,18 @@ def main() -> None:
 
     sample = elbow_sample(ids, config.elbow_sample_size)
     figures: dict[str, list[float]] = {
-        key: [] for key in ("full", "full_models", "sk_full", "warm", "warm_models", "sk_warm")
+        key: []
+        for key in (
+            "full",
+            "full_models",
+            "sk_full",
+            "warm",
+            "warm_models",
+            "sk_warm",
+            "cold",
+            "cold_models",
+            "sk_cold",
+        )
     }
     warm_steps: list[tuple[int, int]] = []
     cold_step_counts: list[tuple[int, int]] = []
