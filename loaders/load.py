@@ -622,6 +622,7 @@ def _copy_rows(
     fmt = layout.fmt
     native = (
         not checked
+        and layout.kind == "csv"
         and fmt.copy_native
         and cur.connection.server_version >= ON_ERROR_MIN_SERVER
         and {normalise_header(name) for name in layout.header} == fmt.header_key

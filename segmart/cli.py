@@ -262,7 +262,7 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
 
 def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format, ...], help_text: str) -> None:
     parser = sub.add_parser(name, help=help_text)
-    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files, optionally .gz")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files (optionally .gz) or XLSX workbooks")
     parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
     parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
