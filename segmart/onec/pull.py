@@ -152,6 +152,9 @@ def pull(
                 forced_format=ONEC,
                 encoding="utf-8",
                 delimiter=";",
+                # a reference missing from its catalog leaves a required field empty: the checked
+                # path names the field in the reason ("product: empty required field")
+                checked=bool(stats.unknown_refs),
                 before_insert=before_insert,
                 before_commit=land_withdrawn,
                 identity="\n".join(f"{n}\t{r}\t{why}" for n, r, why in withdrawn),
