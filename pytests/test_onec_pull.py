@@ -17,10 +17,11 @@ import pytest
 
 from loaders.formats import SALES_FORMATS
 from loaders.load import load_files
-from pytests.support.db import reset_database, rows, scalar
+from pytests.support.db import LINEAGE_COLUMNS, mart_checksums, reset_database, rows, scalar
 from pytests.support.files import onec_rows
 from pytests.support.onec_stub import RETURNS, SALES, Fault, OnecBase, OnecStub, ref
 from pytests.support.ops import Folders, segmart
+from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
 from segmart.generate import generate_sales
 from segmart.onec.client import OnecError
 from segmart.onec.pull import pull
@@ -285,3 +286,75 @@ def test_cli_pull_onec_archives_the_spool_and_keeps_the_password_out_of_its_outp
 
     unset = segmart(folders, "pull", "onec", SEGMART_ONEC_URL="")
     assert unset.returncode == 2 and "SEGMART_ONEC_URL" in unset.stderr
+
+
+# ---------------------------------------------------------------- the marts (dbt)
+
+
+@pytest.mark.slow
+def test_marts_from_a_pull_equal_marts_from_the_csv_export(
+    clean_pg: psycopg2.extensions.connection, stub: OnecStub, export: Path, dbt_dir: Path
+) -> None:
+    pull(clean_pg, settings_of(stub))
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
+    pulled = mart_checksums(clean_pg, ignore_columns=LINEAGE_COLUMNS)
+    reset_database(clean_pg)
+    run_cli("sales", str(export))
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
+
+    assert not pulled["sales_lines"].startswith("0:")
+    assert pulled == mart_checksums(clean_pg, ignore_columns=LINEAGE_COLUMNS)
+
+
+def _goods_total(document: dict) -> tuple[int, object]:
+    return len(document["Товары"]), sum(row["СуммаСНДС"] for row in document["Товары"])
+
+
+@pytest.mark.slow
+def test_reposted_unposted_and_deleted_documents_reach_the_marts_as_in_1c(
+    clean_pg: psycopg2.extensions.connection, stub: OnecStub, dbt_dir: Path
+) -> None:
+    def document_in_marts(number: str) -> tuple[int, object]:
+        found = rows(
+            clean_pg,
+            "select count(*), sum(net_amount) from data_mart.sales_lines where document_key = %s",
+            (f"onec|{number}",),
+        )[0]
+        return found[0], found[1]
+
+    pull(clean_pg, settings_of(stub))
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
+    reposted, unposted, deleted = stub.base.latest(3)
+    returned = stub.base.latest(1, entity=RETURNS)[0]
+    assert document_in_marts(unposted["Number"])[0] == len(unposted["Товары"]) > 0
+    # 1C keeps a return's quantities and amounts positive; the marts sign them
+    count, amount = _goods_total(returned)
+    assert document_in_marts(returned["Number"]) == (count, -amount)
+
+    reposted["Товары"] = reposted["Товары"][:-1] if len(reposted["Товары"]) > 1 else reposted["Товары"]
+    for row in reposted["Товары"]:
+        row["Количество"] *= 3
+        row["СуммаСНДС"] *= 3
+    unposted["Posted"] = False
+    deleted["DeletionMark"] = True
+    pull(clean_pg, settings_of(stub))
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
+
+    assert document_in_marts(reposted["Number"]) == _goods_total(reposted)
+    assert document_in_marts(unposted["Number"]) == (0, None)
+    assert document_in_marts(deleted["Number"]) == (0, None)
+    audit = dict(rows(clean_pg, "select line_status, line_count from data_mart.sales_line_audit"))
+    assert audit["withdrawn_at_source"] == len(unposted["Товары"]) + len(deleted["Товары"])
+    staged, classified = rows(
+        clean_pg, "select distinct source_staged_rows, source_classified_rows from data_mart.sales_line_audit"
+    )[0]
+    assert staged == classified
+    daily = mart_checksums(clean_pg, build_independent=True)
+    run_dbt(*SALES_MARTS_BUILD, "--full-refresh", tmp_target=dbt_dir)
+    assert mart_checksums(clean_pg, build_independent=True) == daily
+
+    # posted again in 1C: back in the marts on the next pull
+    unposted["Posted"] = True
+    pull(clean_pg, settings_of(stub))
+    run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
+    assert document_in_marts(unposted["Number"]) == _goods_total(unposted)
