@@ -21,6 +21,7 @@ from pytests.support.db import LINEAGE_COLUMNS, mart_checksums, reset_database, 
 from pytests.support.files import onec_rows
 from pytests.support.onec_stub import RETURNS, SALES, Fault, OnecBase, OnecStub, ref
 from pytests.support.ops import Folders, segmart
+from pytests.support.ops import Stub as AlertStub
 from pytests.support.runs import SALES_MARTS_BUILD, run_cli, run_dbt
 from segmart.generate import generate_sales
 from segmart.onec.client import OnecError
@@ -358,3 +359,57 @@ def test_reposted_unposted_and_deleted_documents_reach_the_marts_as_in_1c(
     pull(clean_pg, settings_of(stub))
     run_dbt(*SALES_MARTS_BUILD, tmp_target=dbt_dir)
     assert document_in_marts(unposted["Number"]) == _goods_total(unposted)
+
+
+# ---------------------------------------------------------------- in the nightly job
+
+
+def test_land_with_a_failing_pull_lands_the_inbox_alerts_why_and_exits_partial(
+    clean_pg: psycopg2.extensions.connection, stub: OnecStub, export: Path, tmp_path: Path
+) -> None:
+    folders = Folders(tmp_path)
+    folders.drop("sales", export)
+    wrong = "Неверный-пароль-42"
+    with AlertStub() as alerts:
+        result = segmart(
+            folders,
+            "land",
+            **stub.env(SEGMART_ONEC_PASSWORD=wrong),
+            SEGMART_ALERT_URLS=f"json://127.0.0.1:{alerts.port}/hook",
+        )
+
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert list(folders.archive.rglob(export.name)), "the inbox is landed as without the pull"
+    assert scalar(clean_pg, "select count(*) from staging.load_batches") == 1
+    status, error_text = rows(clean_pg, "select status, error_text from ops.build_runs order by run_id desc")[0]
+    assert status == "partial" and "1C pull failed" in error_text and "401" in error_text
+    (message,) = alerts.received
+    assert "1C pull failed" in message["message"] and "SEGMART_ONEC_PASSWORD" in message["message"]
+    token = base64.b64encode(f"{stub.user}:{wrong}".encode()).decode()
+    logs = [p.read_text(encoding="utf-8") for p in folders.logs.glob("*.log")]
+    for text in (result.stderr, result.stdout, error_text, repr(message), *logs):
+        assert wrong not in text and token not in text
+
+
+@pytest.mark.slow
+def test_build_with_SEGMART_ONEC_URL_pulls_first_and_builds_the_marts(
+    clean_pg: psycopg2.extensions.connection, stub: OnecStub, export: Path, tmp_path: Path
+) -> None:
+    folders = Folders(tmp_path)
+    result = segmart(folders, "build", "--no-report", **stub.env())
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    _, data = onec_rows(export)
+    run = rows(
+        clean_pg, "select status, used_sample, files_landed, rows_loaded from ops.build_runs order by run_id desc"
+    )[0]
+    assert run == ("success", False, 1, len(data))
+    assert rows(clean_pg, "select status, lines from ops.onec_pulls") == [("loaded", len(data))]
+    staged, classified = rows(
+        clean_pg,
+        "select distinct source_staged_rows, source_classified_rows from data_mart.sales_line_audit "
+        "where source_system = 'onec'",
+    )[0]
+    assert staged == classified == len(data)
+    assert scalar(clean_pg, "select count(*) from data_mart.sales_lines where source_system = 'onec'") > 0
+    assert len(list(folders.archive.glob("*/onec/onec-pull-*.csv"))) == 1

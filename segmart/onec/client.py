@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,20 @@ PUBLISH_HINT = (
 RETRYABLE_STATUS = range(500, 600)
 
 
+def basic_authorization(user: str, password: str) -> str:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def secrets_from_env() -> list[str]:
+    """The password and the Authorization header it makes, to filter out of logs and alerts."""
+    password = os.environ.get(PASSWORD_VAR, "")
+    if not password:
+        return []
+    header = basic_authorization(os.environ.get(USER_VAR, "").strip(), password)
+    return [password, header, header.removeprefix("Basic ")]
+
+
 class OnecError(SegmartError):
     """The pull cannot complete; the message says why and what to do, without secrets."""
 
@@ -44,8 +59,8 @@ class ODataClient:
         self.settings = settings
         self.requests = 0
         self._sleep = sleep
-        token = base64.b64encode(f"{settings.user}:{settings.password}".encode()).decode("ascii")
-        self._authorization = f"Basic {token}"
+        self._authorization = basic_authorization(settings.user, settings.password)
+        token = self._authorization.removeprefix("Basic ")
         self.secrets = [s for s in (settings.password, token, self._authorization) if s]
 
     def url(self, entity: str, params: dict[str, str | int]) -> str:
