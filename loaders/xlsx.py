@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ HEADER_SEARCH_ROWS = 50
 XLSX_ENCODING = "xlsx"  # recorded in load_batches.encoding for a workbook
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls) and other OLE2 files
+# what reading a damaged sheet raises part way: cut zip data, bad XML (xml.etree and lxml
+# parse errors are SyntaxErrors), a bad cell value
+DAMAGED_WORKBOOK = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, KeyError, ValueError, OSError)
 
 
 def old_excel_problem(path: Path) -> FileProblem:
@@ -62,14 +67,22 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _open(path: Path):  # -> openpyxl Workbook (untyped library)
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
+    """The workbook read-only (openpyxl is untyped); its file is closed on the way out."""
     import openpyxl  # only loads pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileProblem(path, None, f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc})") from None
+    # a file object, not the path: openpyxl refuses a workbook by its name's suffix (a .csv)
+    with path.open("rb") as handle:
+        try:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (InvalidFileException, *DAMAGED_WORKBOOK) as exc:
+            raise FileProblem(path, None, f"cannot be read as an XLSX workbook ({type(exc).__name__}: {exc})") from None
+        try:
+            yield book
+        finally:
+            book.close()
 
 
 def _trimmed(values: tuple[Any, ...]) -> list[str]:
@@ -93,19 +106,26 @@ def _match(texts: list[str], candidates: list[Format]) -> tuple[Format, list[int
 def detect_layout(path: Path, formats: tuple[Format, ...], *, forced_format: Format | None = None) -> Layout:
     """The first sheet with a known header in its first HEADER_SEARCH_ROWS rows."""
     candidates = [forced_format] if forced_format else list(formats)
-    book = _open(path)
-    try:
-        for sheet in book.worksheets:
-            for row_number, values in enumerate(sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), 1):
-                texts = _trimmed(values)
-                found = _match(texts, candidates)
-                if found is not None:
-                    fmt, positions = found
-                    return Layout(
-                        fmt, XLSX_ENCODING, "", texts, positions, kind="xlsx", header_line=row_number, sheet=sheet.title
-                    )
-    finally:
-        book.close()
+    with _workbook(path) as book:
+        try:
+            for sheet in book.worksheets:
+                for row_number, values in enumerate(sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), 1):
+                    texts = _trimmed(values)
+                    found = _match(texts, candidates)
+                    if found is not None:
+                        fmt, positions = found
+                        return Layout(
+                            fmt,
+                            XLSX_ENCODING,
+                            "",
+                            texts,
+                            positions,
+                            kind="xlsx",
+                            header_line=row_number,
+                            sheet=sheet.title,
+                        )
+        except DAMAGED_WORKBOOK as exc:
+            raise FileProblem(path, None, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
     raise FileProblem(
         path,
         None,
@@ -123,16 +143,22 @@ def _raw(texts: list[str]) -> str:
 def records(path: Path, layout: Layout) -> Iterator[Record]:
     """Every row below the header; an empty row comes out with no fields (a blank line)."""
     width = len(layout.header)
-    book = _open(path)
-    try:
+    with _workbook(path) as book:
         sheet = book[layout.sheet] if layout.sheet else book.worksheets[0]
-        start = layout.header_line + 1
-        for row_number, values in enumerate(sheet.iter_rows(min_row=start, values_only=True), start):
+        row_number = layout.header_line
+        rows = sheet.iter_rows(min_row=row_number + 1, values_only=True)
+        while True:
+            try:
+                values = next(rows, None)
+            except DAMAGED_WORKBOOK as exc:
+                problem = f"the workbook is damaged after row {row_number:,} ({type(exc).__name__}: {exc})"
+                raise FileProblem(path, row_number + 1, problem) from None
+            if values is None:
+                return
+            row_number += 1
             texts = _trimmed(values)
             if not any(text.strip() for text in texts):
                 yield Record(row_number, [], "")
                 continue
             fields = texts + [""] * (width - len(texts))  # trailing empty cells are empty fields
             yield Record(row_number, fields, _raw(texts))
-    finally:
-        book.close()

@@ -7,6 +7,7 @@ The workbooks are written here (openpyxl) from the generator's 1C CSV, with type
 
 from __future__ import annotations
 
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -185,3 +186,40 @@ def test_the_same_data_as_csv_and_as_xlsx_gives_the_same_marts(
 
     assert "sales_lines" in from_csv and not from_csv["sales_lines"].startswith("0:")
     assert from_xlsx == from_csv
+
+
+def test_a_workbook_is_recognised_by_its_content_whatever_its_name(
+    clean_pg: psycopg2.extensions.connection, onec_csv: Path, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "realizaciya.xlsx"
+    onec_csv_to_xlsx(onec_csv, workbook)
+    renamed = tmp_path / "realizaciya_export.csv"
+    renamed.write_bytes(workbook.read_bytes())
+
+    (result,) = load_files(clean_pg, [renamed], SALES_FORMATS)
+
+    _, data = onec_rows(onec_csv)
+    assert (result.status, result.fmt, result.rows_loaded) == ("loaded", "onec", len(data))
+
+
+def test_a_sheet_damaged_part_way_fails_the_whole_file(
+    clean_pg: psycopg2.extensions.connection, onec_csv: Path, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "realizaciya.xlsx"
+    onec_csv_to_xlsx(onec_csv, workbook)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                content = content[: len(content) // 2]  # the sheet's XML stops in the middle
+            target.writestr(item, content)
+
+    (result,) = load_files(clean_pg, [damaged], SALES_FORMATS)
+
+    # openpyxl reads the whole sheet's XML once when it opens a workbook (for its size), so
+    # the damage is found before any row is read
+    assert result.status == "failed" and str(damaged) in result.error
+    assert "cannot be read as an XLSX workbook" in result.error and "ParseError" in result.error
+    assert rows(clean_pg, "select file_name from staging.load_failures") == [("damaged.xlsx",)]
+    assert rows(clean_pg, "select count(*) from staging.load_batches") == [(0,)]
