@@ -37,6 +37,14 @@ def onec_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def onec_xlsx(onec_csv: Path) -> Path:
+    """The same export as a 1C XLSX report (title and a blank row above the header)."""
+    path = onec_csv.with_suffix(".xlsx")
+    onec_csv_to_xlsx(onec_csv, path)
+    return path
+
+
 def _landed(pg: psycopg2.extensions.connection) -> list[tuple]:
     return rows(pg, f"select line_number, {ONEC_DATA} from staging.sales_onec_lines order by line_number")
 
@@ -189,12 +197,10 @@ def test_the_same_data_as_csv_and_as_xlsx_gives_the_same_marts(
 
 
 def test_a_workbook_is_recognised_by_its_content_whatever_its_name(
-    clean_pg: psycopg2.extensions.connection, onec_csv: Path, tmp_path: Path
+    clean_pg: psycopg2.extensions.connection, onec_csv: Path, onec_xlsx: Path, tmp_path: Path
 ) -> None:
-    workbook = tmp_path / "realizaciya.xlsx"
-    onec_csv_to_xlsx(onec_csv, workbook)
     renamed = tmp_path / "realizaciya_export.csv"
-    renamed.write_bytes(workbook.read_bytes())
+    renamed.write_bytes(onec_xlsx.read_bytes())
 
     (result,) = load_files(clean_pg, [renamed], SALES_FORMATS)
 
@@ -203,12 +209,10 @@ def test_a_workbook_is_recognised_by_its_content_whatever_its_name(
 
 
 def test_a_sheet_damaged_part_way_fails_the_whole_file(
-    clean_pg: psycopg2.extensions.connection, onec_csv: Path, tmp_path: Path
+    clean_pg: psycopg2.extensions.connection, onec_xlsx: Path, tmp_path: Path
 ) -> None:
-    workbook = tmp_path / "realizaciya.xlsx"
-    onec_csv_to_xlsx(onec_csv, workbook)
     damaged = tmp_path / "damaged.xlsx"
-    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(damaged, "w") as target:
+    with zipfile.ZipFile(onec_xlsx) as source, zipfile.ZipFile(damaged, "w") as target:
         for item in source.infolist():
             content = source.read(item)
             if item.filename.startswith("xl/worksheets/"):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from segmart.config import SegmartError, load_environment
+from segmart.ops.settings import env_int, env_number
 
 URL_VAR = "SEGMART_ONEC_URL"
 USER_VAR = "SEGMART_ONEC_USER"
@@ -36,32 +37,6 @@ def configured() -> bool:
     return bool(os.environ.get(URL_VAR, "").strip())
 
 
-def _int(name: str, default: int, minimum: int) -> int:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise SegmartError(f"{name} must be a whole number, got {text!r}.") from None
-    if value < minimum:
-        raise SegmartError(f"{name} must be >= {minimum}, got {value}.")
-    return value
-
-
-def _float(name: str, default: float, minimum: float) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SegmartError(f"{name} must be a number, got {text!r}.") from None
-    if value < minimum:
-        raise SegmartError(f"{name} must be >= {minimum:g}, got {text!r}.")
-    return value
-
-
 def load() -> OnecSettings:
     load_environment()
     url = os.environ.get(URL_VAR, "").strip()
@@ -80,9 +55,9 @@ def load() -> OnecSettings:
         base_url=url,
         user=user,
         password=os.environ.get(PASSWORD_VAR, ""),
-        lookback_days=_int("SEGMART_ONEC_LOOKBACK_DAYS", 7, 0),
-        page_size=_int("SEGMART_ONEC_PAGE_SIZE", 500, 1),
-        timeout=_float("SEGMART_ONEC_TIMEOUT", 60, 0.1),
-        retries=_int("SEGMART_ONEC_RETRIES", 3, 0),
-        backoff=_float("SEGMART_ONEC_BACKOFF", 2, 0),
+        lookback_days=env_int("SEGMART_ONEC_LOOKBACK_DAYS", 7),
+        page_size=env_int("SEGMART_ONEC_PAGE_SIZE", 500, minimum=1),
+        timeout=env_number("SEGMART_ONEC_TIMEOUT", 60, minimum=0.1),
+        retries=env_int("SEGMART_ONEC_RETRIES", 3),
+        backoff=env_number("SEGMART_ONEC_BACKOFF", 2),
     )
