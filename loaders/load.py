@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import csv
+import hashlib
 import io
 import logging
 import re
@@ -622,6 +623,7 @@ def _copy_rows(
     fmt = layout.fmt
     native = (
         not checked
+        and layout.kind == "csv"
         and fmt.copy_native
         and cur.connection.server_version >= ON_ERROR_MIN_SERVER
         and {normalise_header(name) for name in layout.header} == fmt.header_key
@@ -667,8 +669,14 @@ def load_file(
     checked: bool = False,
     before_insert: LoadHook | None = None,
     before_commit: CommitHook | None = None,
+    identity: str | None = None,
 ) -> LoadResult:
     """Land one file atomically; raises FileProblem when the file cannot be used.
+
+    ``identity``: what else, besides the file's bytes, makes this load the one it
+    is (a 1C pull's withdrawn documents): folded into the content hash, so that a
+    pull whose lines equal an earlier one's but withdraws other documents is not
+    skipped as a re-send.
 
     The content hash decides whether the file was landed before. A file that
     may be a re-send (a load of the same size exists) is hashed first, and
@@ -680,6 +688,12 @@ def load_file(
     started_at = datetime.now(UTC)
     layout = detect_layout(path, formats, forced_format=forced_format, encoding=encoding, delimiter=delimiter)
     print_name = display_name(path)
+
+    def identified(digest: Fingerprint) -> Fingerprint:
+        if identity is None:
+            return digest
+        return Fingerprint(hashlib.sha256(f"{digest.sha256}\n{identity}".encode()).hexdigest(), digest.size)
+
     target = layout.fmt.target
     result = LoadResult(path=path, status="loaded", fmt=layout.fmt.name)
 
@@ -708,7 +722,7 @@ def load_file(
                 (target, size, size),
             )
             if cur.fetchone()[0]:
-                digest = fingerprint(path)
+                digest = identified(fingerprint(path))
                 if landed_before(cur, digest):
                     return result
             if before_insert is not None:
@@ -736,7 +750,7 @@ def load_file(
                 counts, path_used, streamed = _copy_rows(cur, path, layout, load_id, spool, checked=checked)
                 if digest is None:
                     # the paths read the whole content; hash it on its own only if one did not
-                    digest = streamed or fingerprint(path)
+                    digest = identified(streamed or fingerprint(path))
                     if landed_before(cur, digest):
                         return result
                 spool.seek(0)

@@ -59,6 +59,9 @@ class Layout:
     delimiter: str
     header: list[str]
     positions: list[int]  # header position of each format field
+    kind: str = "csv"  # "csv" or "xlsx"
+    header_line: int = 1  # the header's line (an XLSX sheet's row) number
+    sheet: str | None = None  # XLSX: the sheet that holds the rows
 
 
 def _is_gzip(path: Path) -> bool:
@@ -227,6 +230,17 @@ def detect_encoding(sample: bytes, forced: str | None) -> str:
     return "utf-8" if utf8 > other else "cp1251"
 
 
+def _workbook_kind(path: Path, sample: bytes) -> str | None:
+    """ "xlsx" or "xls" for a spreadsheet workbook (by its magic bytes, or an .xls name), else None."""
+    from loaders.xlsx import OLE_MAGIC, ZIP_MAGIC
+
+    if sample.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if sample.startswith(OLE_MAGIC) or path.name.lower().endswith(".xls"):
+        return "xls"
+    return None
+
+
 def detect_layout(
     path: Path,
     formats: tuple[Format, ...],
@@ -240,6 +254,13 @@ def detect_layout(
             sample = stream.read(SNIFF_BYTES)
         except DAMAGED_GZIP as exc:
             raise unreadable(path, exc) from None
+    workbook = _workbook_kind(path, sample)
+    if workbook is not None:
+        from loaders import xlsx
+
+        if workbook == "xls":
+            raise xlsx.old_excel_problem(path)
+        return xlsx.detect_layout(path, formats, forced_format=forced_format)
     if not sample.strip():
         raise FileProblem(path, 1, "the file is empty: no header, no rows")
     chosen_encoding = detect_encoding(sample, encoding)
@@ -296,6 +317,11 @@ class _LineTap:
 
 def records(path: Path, layout: Layout, hasher: Hasher | None = None) -> Iterator[Record]:
     """Every record after the header. Blank lines come out as records with no fields."""
+    if layout.kind == "xlsx":
+        from loaders import xlsx
+
+        yield from xlsx.records(path, layout)
+        return
     stream = open_bytes(path)
     if hasher is not None:
         stream = hasher.wrap(stream)

@@ -221,6 +221,12 @@ def _land(args: argparse.Namespace) -> int:
     return pipeline.build(land_only=True, report=None)
 
 
+def _pull(args: argparse.Namespace) -> int:
+    from segmart.onec.pull import command
+
+    return command()
+
+
 def _schedule(args: argparse.Namespace) -> int:
     from segmart.ops import schedule
 
@@ -262,7 +268,7 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
 
 def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format, ...], help_text: str) -> None:
     parser = sub.add_parser(name, help=help_text)
-    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files, optionally .gz")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files (optionally .gz) or XLSX workbooks")
     parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
     parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
@@ -380,6 +386,14 @@ def _add_land(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_land)
 
 
+def _add_pull(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "pull", help="pull sales and returns from 1C:ERP over OData (SEGMART_ONEC_URL) and land them as one load"
+    )
+    parser.add_argument("source", choices=["onec"], help="onec: the 1C base at SEGMART_ONEC_URL")
+    parser.set_defaults(func=_pull)
+
+
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("schedule", help="scheduler entries (cron, systemd, Windows) for this checkout")
     parser.add_argument("action", choices=["print"])
@@ -405,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     _add_db(sub)
     _add_land(sub)
+    _add_pull(sub)
     _add_schedule(sub)
     _add_freshness(sub)
     _add_bi(sub)

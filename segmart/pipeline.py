@@ -32,7 +32,7 @@ SAMPLE_DIR = DATA_DIR / "sample"
 
 # Exit codes of `segmart build` (documented in the README, "Operating segmart").
 EXIT_OK = 0
-EXIT_PARTIAL = 1  # a file was refused, or some marts are stale (the others were refreshed)
+EXIT_PARTIAL = 1  # a file was refused, the 1C pull failed, or some marts are stale (the others were refreshed)
 EXIT_ERROR = 2  # configuration or build error: nothing was refreshed
 EXIT_LOCKED = 3  # gave up behind a lock held by another session (a BI tool); marts as before
 EXIT_RUNNING = 75  # another build was running (EX_TEMPFAIL); this one did nothing
@@ -87,9 +87,36 @@ POST_BUILD: list[Callable[[BuildRun], None]] = []
 # ---------------------------------------------------------------- steps
 
 
+def _pull_onec(run: BuildRun) -> None:
+    """The 1C pull, first of the run when SEGMART_ONEC_URL is set.
+
+    A failed pull lands nothing (the marts keep the previous 1C data) and makes
+    the run partial, with the reason in the summary and the alert; the inbox is
+    landed and the marts are built as without it.
+    """
+    from segmart.onec import pull as onec_pull
+    from segmart.onec import settings as onec_settings
+
+    if not onec_settings.configured():
+        return
+    assert run.pg is not None
+    try:
+        result = onec_pull.pull(
+            run.pg, onec_settings.load(), archive_dir=run.settings.archive_dir, before_insert=demo.remove_sample
+        )
+    except SegmartError as exc:
+        log.error("1C pull failed: %s", exc)
+        run.record.problems.append(f"1C pull failed: {exc}")
+        return
+    if result.load is not None:
+        run.results.append(result.load)
+
+
 def _land(run: BuildRun, *, sample: bool) -> None:
     pg, settings, record = run.pg, run.settings, run.record
     assert pg is not None
+    if not sample:
+        _pull_onec(run)
     pending = {kind: inbox.pending(settings.inbox_dir, kind) for kind in inbox.KINDS}
     own = demo.own_data_landed(pg)
     if sample and own:
@@ -364,7 +391,11 @@ def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
                 _land(run, sample=sample)
                 _count_files(run)
                 if land_only:
-                    _finish(run, EXIT_PARTIAL if run.record.files_refused else EXIT_OK)
+                    _finish(
+                        run,
+                        EXIT_PARTIAL if run.record.files_refused or run.record.problems else EXIT_OK,
+                        "; ".join(run.record.problems) or None,
+                    )
                     return
                 _build_marts(run)
                 _check_freshness(run)
@@ -458,8 +489,11 @@ def build(
 
     record = runlog.RunRecord(full_refresh=full_refresh)
     record.log_file, handler = runlog.open_log_file(settings.log_dir, settings.log_keep_days)
+    from segmart.onec.client import secrets_from_env
+
     runlog.install_secret_filter(
-        [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings)], handler
+        [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings), *secrets_from_env()],
+        handler,
     )
     logging.getLogger("segmart").addHandler(handler)
     run = BuildRun(settings=settings, record=record, report=report)

@@ -20,14 +20,15 @@ from loaders.load import LoadResult
 log = logging.getLogger("segmart")
 
 KINDS = ("sales", "bank")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".gz")
+# .xls is picked up to be refused with the advice to save it as .xlsx or .csv
+SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".gz", ".xlsx", ".xls")
 
 
 def pending(inbox: Path, kind: str) -> list[Path]:
     folder = inbox / kind
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(CSV_SUFFIXES))
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(SUFFIXES))
 
 
 def _free_name(folder: Path, name: str) -> Path:
