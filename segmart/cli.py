@@ -7,12 +7,15 @@ module that owns the job (``db``, ``loading``, ``generate``, ``pipeline``).
 from __future__ import annotations
 
 import argparse
+import codecs
 import logging
+import re
 import sys
 import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from loaders.errors import LoaderError
 from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
@@ -24,18 +27,54 @@ log = logging.getLogger("segmart")
 # ---------------------------------------------------------------- argument types
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the problem and where to read the usage, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def _port(text: str) -> int:
+    value = _whole_number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
+def _time_of_day(text: str) -> str:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise argparse.ArgumentTypeError(f"expected a time of day HH:MM (00:00-23:59), got {text!r}")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _encoding(text: str) -> str:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (e.g. utf-8, cp1251)") from None
+    return text
 
 
 def _iso_date(text: str) -> date:
@@ -46,7 +85,12 @@ def _iso_date(text: str) -> date:
 
 
 def _delimiter(value: str) -> str:
-    return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(value, value)
+    delimiter = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(value, value)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one character: use ',', ';', '|', 'tab' or another single character"
+        )
+    return delimiter
 
 
 # ---------------------------------------------------------------- commands
@@ -245,7 +289,7 @@ def _freshness(args: argparse.Namespace) -> int:
 def _add_db(sub: argparse._SubParsersAction) -> None:
     db = sub.add_parser("db", help="manage the embedded PostgreSQL")
     db.add_argument("action", choices=["start", "stop", "status", "url", "check", "reset"])
-    db.add_argument("--port", type=int, help="with start: move the server to this port")
+    db.add_argument("--port", type=_port, help="with start: move the server to this port")
     db.add_argument("--yes", action="store_true", help="with reset: confirm deleting all data")
     db.add_argument(
         "--listen",
@@ -264,7 +308,7 @@ def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format,
     parser = sub.add_parser(name, help=help_text)
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files, optionally .gz")
     parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
-    parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
+    parser.add_argument("--encoding", type=_encoding, help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
     parser.add_argument("--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)")
     parser.set_defaults(func=_load(formats))
@@ -286,8 +330,8 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     sales.add_argument(
         "--start-date", type=_iso_date, default=None, help="first day (default: 2010-12-01 for UCI, 2023-01-01 for 1C)"
     )
-    sales.add_argument("--encoding", default=None, help="default: utf-8 for UCI, cp1251 for 1C")
-    sales.add_argument("--delimiter", default=None, help="default: ',' for UCI, ';' for 1C")
+    sales.add_argument("--encoding", type=_encoding, default=None, help="default: utf-8 for UCI, cp1251 for 1C")
+    sales.add_argument("--delimiter", type=_delimiter, default=None, help="default: ',' for UCI, ';' for 1C")
     sales.add_argument("out", metavar="OUT", help="output file; a .gz suffix compresses it")
     sales.set_defaults(func=_generate_sales)
 
@@ -383,7 +427,7 @@ def _add_land(sub: argparse._SubParsersAction) -> None:
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("schedule", help="scheduler entries (cron, systemd, Windows) for this checkout")
     parser.add_argument("action", choices=["print"])
-    parser.add_argument("--at", default="02:30", help="time of day, HH:MM (default: 02:30)")
+    parser.add_argument("--at", type=_time_of_day, default="02:30", help="time of day, HH:MM (default: 02:30)")
     parser.set_defaults(func=_schedule)
 
 
@@ -395,9 +439,9 @@ def _add_freshness(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="segmart", description=__doc__.split("\n", 1)[0])
+    parser = _Parser(prog="segmart", description=__doc__.split("\n", 1)[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_build(sub)
     _add_report(sub)
     _add_load(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
@@ -422,6 +466,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (SegmartError, LoaderError) as exc:
+        log.error("error: %s", exc)
+        return 2
+    except OSError as exc:  # a folder that cannot be written, a disk full: the user's to fix
         log.error("error: %s", exc)
         return 2
     except KeyboardInterrupt:
