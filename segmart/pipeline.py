@@ -249,7 +249,7 @@ def _log_connect_help(run: BuildRun) -> None:
         f"  data_mart.{name:<34} {kind:<5} " + (f"{rows:>10,} rows" if rows is not None else "")
         for name, kind, rows in _mart_counts(run.pg)
     ]
-    where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
+    where = "embedded PostgreSQL (stop it with `python3 run.py db stop`)" if conn_info.embedded else "configured server"
     log.info(
         "\nBuilt on the %s:\n%s\n\nConnect: %s (password: DBT_ENV_SECRET_PG_PASSWORD in .env or %s)\n"
         '  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
@@ -372,16 +372,14 @@ def build(
     *,
     sample: bool = False,
     full_refresh: bool = False,
-    keep_going: bool = True,
     land_only: bool = False,
     report: ReportSettings | None = None,
 ) -> int:
-    """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now.
+    """The main job; returns its exit code (EXIT_*). A refused file never stops the others.
 
     ``land_only``: load the inbox (archive / reject its files) and record the run, without dbt.
     ``report``: settings of the manager report, written after the marts (when all are fresh).
     """
-    del keep_going  # a refused file never stops the others; kept for callers of the old signature
     try:
         settings = ops_settings.load()
     except SegmartError as exc:
