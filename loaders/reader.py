@@ -227,6 +227,17 @@ def detect_encoding(sample: bytes, forced: str | None) -> str:
     return "utf-8" if utf8 > other else "cp1251"
 
 
+def _not_a_csv(sample: bytes) -> str | None:
+    """What a binary file is, by its first bytes, when users mistake it for an export."""
+    if sample.startswith(b"PK\x03\x04"):
+        if b"xl/" in sample[:4096] or b"[Content_Types].xml" in sample[:4096]:
+            return "an Excel workbook (XLSX)"
+        return "a ZIP archive"
+    if sample.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "an Excel 97-2003 workbook (XLS)"
+    return None
+
+
 def detect_layout(
     path: Path,
     formats: tuple[Format, ...],
@@ -242,6 +253,9 @@ def detect_layout(
             raise unreadable(path, exc) from None
     if not sample.strip():
         raise FileProblem(path, 1, "the file is empty: no header, no rows")
+    workbook = _not_a_csv(sample)
+    if workbook:
+        raise FileProblem(path, 1, f"{workbook}, not a CSV (binary data): save the sheet as CSV (UTF-8) and load that")
     chosen_encoding = detect_encoding(sample, encoding)
     first_line = sample.split(b"\n", 1)[0].rstrip(b"\r")
     header_text = first_line.decode(chosen_encoding, errors="replace")
@@ -310,14 +324,17 @@ def header_problem(
             unknown = [h for h, n in zip(header, names, strict=True) if n not in fmt.header_key]
             doubled = sorted({h for h, n in zip(header, names, strict=True) if names.count(n) > 1})
             scored.append((len(missing), len(unknown), sep, fmt, missing, unknown, doubled, len(header)))
-    _, _, sep, fmt, missing, unknown, doubled, width = min(scored, key=lambda item: (item[0], item[1]))
+    # fewest missing, then the delimiter that splits the header into most columns, then fewest unknown
+    _, _, sep, fmt, missing, unknown, doubled, width = min(scored, key=lambda item: (item[0], -item[7], item[1]))
     read_as = f"read as {encoding}, delimiter {_shown_delimiter(sep)!r}" if width > 1 or delimiter else ""
     if width <= 1 and not delimiter:
         read_as = (
             f"read as {encoding}; none of the delimiters {', '.join(map(repr, map(_shown_delimiter, tried)))} splits it"
         )
     parts = [f"unrecognised header {shown!r} ({read_as})"]
-    if width > 1 or delimiter:
+    if len(missing) == len(fmt.fields):
+        parts.append("none of its columns belongs to a known export")
+    elif width > 1 or delimiter:
         detail = f"closest is {fmt.description} ({fmt.name})"
         if missing:
             detail += f": missing {', '.join(missing)}"

@@ -89,7 +89,9 @@ POST_BUILD: list[Callable[[BuildRun], None]] = []
 def _land(run: BuildRun, *, sample: bool) -> None:
     pg, settings, record = run.pg, run.settings, run.record
     assert pg is not None
-    pending = {kind: inbox.pending(settings.inbox_dir, kind) for kind in inbox.KINDS}
+    scanned = inbox.scan(settings.inbox_dir, settings.rejected_dir)
+    run.results += scanned.rejected
+    pending = scanned.pending
     own = demo.own_data_landed(pg)
     if sample and own:
         raise SegmartError(
@@ -98,10 +100,13 @@ def _land(run: BuildRun, *, sample: bool) -> None:
         )
     if sample or (not any(pending.values()) and not own):
         log.info(
-            "no own data yet (inbox %s is empty): showing the bundled demo data (generated once into %s). "
-            "It is removed automatically when your first file lands.",
-            settings.inbox_dir,
+            "no own data yet (%s): showing the bundled demo data (generated once into %s). "
+            "Put your exports into %s/sales/ or %s/bank/; the demo is removed automatically when your first "
+            "file lands.",
+            f"{len(scanned.rejected)} file(s) refused, see above" if scanned.rejected else "the inbox is empty",
             SAMPLE_DIR,
+            settings.inbox_dir,
+            settings.inbox_dir,
         )
         record.used_sample = True
         sales, bank = sample_files()
@@ -110,7 +115,7 @@ def _land(run: BuildRun, *, sample: bool) -> None:
         return
     if not any(pending.values()):
         log.info("no new files in %s; rebuilding the marts from what has landed", settings.inbox_dir)
-    for kind, formats in (("sales", SALES_FORMATS), ("bank", BANK_FORMATS)):
+    for kind, formats in inbox.FORMATS.items():
         if not pending[kind]:
             continue
         results = load_files(pg, pending[kind], formats, before_insert=demo.remove_sample)

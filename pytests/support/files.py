@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import os
 from pathlib import Path
 
@@ -55,3 +57,19 @@ def correction_of(source: Path, invoices: int, target: Path) -> dict[str, int]:
             chosen[invoice] = chosen.get(invoice, 0) + int(row[quantity_at])
             writer.writerow(row)
     return chosen
+
+
+def real_head(rows: int, target: Path) -> Path:
+    """The real file's header and its first `rows` lines, as a plain CSV (skips when the file is absent).
+
+    The lines are copied byte for byte, so the export is cut as a partial
+    re-send would be: the last invoice may lose its later lines.
+    """
+    source = real_data_or_skip()
+    with gzip.open(source, "rb") as packed, io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle:
+        with target.open("w", encoding="utf-8", newline="") as out:
+            for number, line in enumerate(handle):
+                if number > rows:
+                    break
+                out.write(line)
+    return target
