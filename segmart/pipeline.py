@@ -131,6 +131,8 @@ def _count_files(run: BuildRun) -> None:
             record.files_landed += 1
             record.rows_loaded += result.rows_loaded
             record.rows_quarantined += result.rows_quarantined
+            if result.shrinkage:
+                record.shrunk.append(f"{result.path.name}: {result.shrinkage.text()}")
         elif result.status == "duplicate":
             record.files_skipped += 1
         else:
@@ -286,6 +288,7 @@ def _summary(record: runlog.RunRecord) -> str:
     ]
     if record.refused:
         lines.append("refused files: " + "; ".join(record.refused))
+    lines.append("documents made smaller by a newer load: " + ("; ".join(record.shrunk) if record.shrunk else "none"))
     lines.append("stale marts: " + (", ".join(record.stale_marts) if record.stale_marts else "none"))
     lines.append("stale sources: " + ("; ".join(record.stale_sources) if record.stale_sources else "none"))
     lines.append("anomalies of the latest day: " + ("; ".join(record.anomalies) if record.anomalies else "none"))
@@ -299,9 +302,14 @@ def _summary(record: runlog.RunRecord) -> str:
 def _alert(run: BuildRun) -> None:
     settings, record = run.settings, run.record
     failed = record.exit_code not in (EXIT_OK,)
-    if not settings.alert_urls or not alerts.should_send(settings.alert_on, failed):
+    # documents that shrank are worth a message even when alerts go out on failure only
+    if not settings.alert_urls or not alerts.should_send(settings.alert_on, failed or bool(record.shrunk)):
         return
-    title = f"segmart build {record.status}" + (f" (exit {record.exit_code})" if failed else "")
+    title = (
+        f"segmart build {record.status}"
+        + (f" (exit {record.exit_code})" if failed else "")
+        + (f": {len(record.shrunk)} load(s) made documents smaller" if record.shrunk else "")
+    )
     alerts.send(
         settings.alert_urls,
         title=title,
