@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import dataclasses
 import logging
 import re
 import subprocess
@@ -248,11 +249,15 @@ def _build(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from segmart import db
+    from segmart.ops import demo
     from segmart.report import run_report
+    from segmart.report.files import DEMO_FOLDER
 
     settings = _report_settings(args)
     conn = db.connect()
     try:
+        if demo.demo_only(conn):  # as the build does: the demo's files never pass for the user's
+            settings = dataclasses.replace(settings, out_dir=settings.out_dir / DEMO_FOLDER)
         written = run_report(conn, settings)
     finally:
         conn.close()

@@ -6,7 +6,9 @@ after the marts are built (a report, an export) goes into ``POST_BUILD``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -209,6 +211,7 @@ def _write_report(run: BuildRun) -> None:
     import psycopg2
 
     from segmart.report import run_report
+    from segmart.report.files import DEMO_FOLDER
 
     if run.report is None:
         return
@@ -216,8 +219,16 @@ def _write_report(run: BuildRun) -> None:
         log.warning("manager report not written: some marts are stale (see the summary)")
         return
     assert run.pg is not None
+    settings = run.report
+    demo_dir = settings.out_dir / DEMO_FOLDER
+    if run.record.used_sample:
+        # the demo's files apart, so that no demo report passes for the user's newest one
+        settings = dataclasses.replace(settings, out_dir=demo_dir)
+    elif demo_dir.is_dir():
+        shutil.rmtree(demo_dir)
+        log.info("removed the demo's report and lists (%s): your own data replaced the demo", demo_dir)
     try:
-        run.report_files = run_report(run.pg, run.report)
+        run.report_files = run_report(run.pg, settings)
     except (OSError, psycopg2.Error) as exc:
         run.pg.rollback()
         raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
