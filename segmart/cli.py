@@ -283,8 +283,11 @@ def _freshness(args: argparse.Namespace) -> int:
     from segmart.ops import freshness
     from segmart.ops import settings as ops_settings
 
-    db.resolve()
-    stale = freshness.stale_sources(lock_timeout=ops_settings.load().lock_timeout)
+    pg = db.connect()
+    try:
+        stale = freshness.stale_sources(pg, lock_timeout=ops_settings.load().lock_timeout)
+    finally:
+        pg.close()
     log.info("stale sources: %s", "; ".join(stale) if stale else "none")
     return 1 if stale else 0
 

@@ -172,6 +172,11 @@ def _build_marts(run: BuildRun) -> None:
     record.dbt_failed = outcome.count("error", "fail", "runtime error")
     record.dbt_skipped = outcome.count("skipped")
     record.stale_marts = outcome.stale_marts()
+    record.dbt_warnings = [
+        _explain_warning(uid, outcome.messages.get(uid, ""), demo=record.used_sample)
+        for uid, status in sorted(outcome.statuses.items())
+        if status == "warn"
+    ]
     if outcome.returncode == 0 and reason:
         demo.clear_full_refresh(run.pg)
     blocked = outcome.lock_timeouts()
@@ -200,9 +205,25 @@ def _build_marts(run: BuildRun) -> None:
         )
 
 
+# Warnings the demo causes on purpose: (words in the test's id) -> why
+DEMO_WARNINGS = {
+    ("relationships", "bank_product_usage", "client_id"): (
+        "expected on the demo: it plants usage rows of clients missing from clients.csv, "
+        "listed in data_mart.bank_unknown_client_usage"
+    ),
+}
+
+
+def _explain_warning(uid: str, message: str, *, demo: bool) -> str:
+    """One line per dbt warning: the test, dbt's message, and why when the demo plants it."""
+    name = uid.split(".")[2] if uid.count(".") >= 2 else uid
+    why = next((text for words, text in DEMO_WARNINGS.items() if demo and all(w in uid for w in words)), None)
+    return f"{name}: {message or 'warn'}" + (f" ({why})" if why else "")
+
+
 def _check_freshness(run: BuildRun) -> None:
     assert run.pg is not None
-    run.record.stale_sources = freshness.stale_sources(lock_timeout=run.settings.lock_timeout)
+    run.record.stale_sources = freshness.stale_sources(run.pg, lock_timeout=run.settings.lock_timeout)
     run.record.anomalies = freshness.latest_day_anomalies(run.pg)
 
 
@@ -297,6 +318,7 @@ def _summary(record: runlog.RunRecord) -> str:
         f"dbt: {record.dbt_passed} passed, {record.dbt_warned} warned, {record.dbt_failed} failed, "
         f"{record.dbt_skipped} skipped",
     ]
+    lines += [f"dbt warning: {text}" for text in record.dbt_warnings]
     if record.refused:
         lines.append("refused files: " + "; ".join(record.refused))
     lines.append("documents made smaller by a newer load: " + ("; ".join(record.shrunk) if record.shrunk else "none"))

@@ -55,6 +55,7 @@ class RunRecord:
     stale_sources: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    dbt_warnings: list[str] = field(default_factory=list)  # "<test>: <dbt's message>[ (why it is expected)]"
     shrunk: list[str] = field(default_factory=list)  # "<file>: <n> document(s) smaller ..." (newest load wins)
     problems: list[str] = field(default_factory=list)  # post-build steps that failed (the marts are built)
     error_text: str | None = None
