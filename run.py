@@ -104,7 +104,10 @@ def main(argv: list[str]) -> int:
         say(f"environment ready: activate it with `source {VENV.relative_to(ROOT)}/bin/activate`")
         return 0
     if command == "test":
-        args = [str(venv_python()), "-m", "pytest", *argv[1:]]
+        sys.path.insert(0, str(ROOT))
+        from segmart.commands import pytest_args
+
+        args = [str(venv_python()), "-m", "pytest", *pytest_args(argv[1:])]
     else:
         args = [str(venv_python()), "-m", "segmart", *argv]
     return subprocess.run(args, cwd=ROOT).returncode

@@ -532,9 +532,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_tests(pytest_args: list[str]) -> int:
+    from segmart.commands import pytest_args as with_names
     from segmart.config import PROJECT_ROOT
 
-    return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=PROJECT_ROOT).returncode
+    return subprocess.run([sys.executable, "-m", "pytest", *with_names(pytest_args)], cwd=PROJECT_ROOT).returncode
 
 
 def _run_setup() -> int:
@@ -556,6 +557,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(message)s" if not args.verbose else "%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    from segmart import progress
+
+    progress.install(verbose=args.verbose)  # a terminal: bars for loads and dbt; else plain lines
     try:
         return int(args.func(args) or 0)
     except (SegmartError, LoaderError) as exc:

@@ -46,3 +46,9 @@ def overview(prog: str = RUN) -> str:
         f"`{prog} <command> --help` describes a command's options.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def pytest_args(args: list[str]) -> list[str]:
+    """The test command's pytest arguments: a line per test (its name and result) unless told otherwise."""
+    chosen = {"-q", "--quiet", "-v", "--verbose", "-vv", "-qq", "--co", "--collect-only"}
+    return args if chosen & set(args) else ["-v", *args]

@@ -18,7 +18,7 @@ import psycopg2.extensions
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
-from segmart import build_state, db
+from segmart import build_state, db, progress
 from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role
 from segmart.generate import generate_bank, generate_sales
 from segmart.ops import alerts, demo, freshness, inbox, locks, runlog
@@ -112,18 +112,28 @@ def _land(run: BuildRun, *, sample: bool) -> None:
         )
         record.used_sample = True
         sales, bank = sample_files()
-        run.results += load_files(pg, sales, SALES_FORMATS, before_commit=demo.mark_sample)
-        run.results += load_files(pg, bank, BANK_FORMATS, before_commit=demo.mark_sample)
+        with progress.files(len(sales) + len(bank)) as bar:
+            for path, formats in [*((p, SALES_FORMATS) for p in sales), *((p, BANK_FORMATS) for p in bank)]:
+                if bar is not None:
+                    bar.file_started(path.name)
+                results = load_files(pg, [path], formats, before_commit=demo.mark_sample)
+                if bar is not None:
+                    bar.file_done(sum(r.rows_loaded for r in results))
+                run.results += results
         return
     if not any(pending.values()):
         log.info("no new files in %s; rebuilding the marts from what has landed", settings.inbox_dir)
-    for kind, formats in inbox.FORMATS.items():
-        if not pending[kind]:
-            continue
-        results = load_files(pg, pending[kind], formats, before_insert=demo.remove_sample)
-        for result in results:
-            inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)
-        run.results += results
+    with progress.files(sum(map(len, pending.values()))) as bar:
+        for kind, formats in inbox.FORMATS.items():
+            for path in pending[kind]:  # one at a time: the bar moves with each file
+                if bar is not None:
+                    bar.file_started(path.name)
+                results = load_files(pg, [path], formats, before_insert=demo.remove_sample)
+                for result in results:
+                    inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)
+                    if bar is not None:
+                        bar.file_done(result.rows_loaded)
+                run.results += results
 
 
 def _count_files(run: BuildRun) -> None:
