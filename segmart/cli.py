@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import NoReturn
 
 from loaders.errors import LoaderError
@@ -274,7 +274,7 @@ def _land(args: argparse.Namespace) -> int:
 def _schedule(args: argparse.Namespace) -> int:
     from segmart.ops import schedule
 
-    sys.stdout.write(schedule.entries(at=args.at))
+    sys.stdout.write(schedule.entries(at=args.at, user=args.user, windows_dir=args.windows_dir))
     return 0
 
 
@@ -479,6 +479,13 @@ def _add_schedule(sub: argparse._SubParsersAction) -> None:
     parser = _command(sub, "schedule")
     parser.add_argument("action", choices=["print"])
     parser.add_argument("--at", type=_time_of_day, default="02:30", help="time of day, HH:MM (default: 02:30)")
+    parser.add_argument("--user", help="the account the systemd service runs as (default: the user running this)")
+    parser.add_argument(
+        "--windows-dir",
+        type=PureWindowsPath,
+        metavar="PATH",
+        help=r"the checkout's folder on the Windows machine (default there: this checkout; elsewhere C:\segmart)",
+    )
     parser.set_defaults(func=_schedule)
 
 
