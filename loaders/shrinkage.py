@@ -49,18 +49,14 @@ def measure_shrinkage(cur: psycopg2.extensions.cursor, target: str, load_id: int
             select l.{doc} as document, count(*) as lines, sum({amount}) as amount
             from staging.{table} as l where l.load_id = %(load_id)s group by 1
         ),
-        replaced as (
-            select l.{doc} as document, max(l.load_id) as load_id
+        old as (
+            -- one pass over the earlier lines of these documents: per (document, load), the newest load kept
+            select distinct on (l.{doc}) l.{doc} as document, count(*) as lines, sum({amount}) as amount
             from staging.{table} as l
             inner join new on new.document = l.{doc}
             where l.load_id < %(load_id)s
-            group by 1
-        ),
-        old as (
-            select l.{doc} as document, count(*) as lines, sum({amount}) as amount
-            from staging.{table} as l
-            inner join replaced as r on r.document = l.{doc} and r.load_id = l.load_id
-            group by 1
+            group by l.{doc}, l.load_id
+            order by l.{doc}, l.load_id desc
         ),
         shrunk as (
             select new.document, new.lines as new_lines, old.lines as old_lines,
