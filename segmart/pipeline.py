@@ -31,7 +31,7 @@ log = logging.getLogger("segmart")
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 
-# Exit codes of `segmart build` (documented in the README, "Operating segmart").
+# Exit codes of `segmart build` (documented in docs/operations.md, "Exit codes").
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # a file was refused, or some marts are stale (the others were refreshed)
 EXIT_ERROR = 2  # configuration or build error: nothing was refreshed
