@@ -82,3 +82,36 @@ def test_messages_say_python3_run_py() -> None:
     ]
     assert offenders == []
     assert "python run.py" not in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's anchors of a markdown file's headings."""
+    out = set()
+    for line in markdown.splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            out.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return out
+
+
+def test_the_readme_is_a_front_door_and_its_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    for needed in ("python3 run.py build", "python3 run.py test", "data/inbox/sales/", "reports/", "SEGMART_REAL_DATA"):
+        assert needed in readme, needed
+    for name in ("operations", "data-formats", "marts", "bi", "reports", "performance", "architecture"):
+        assert f"(docs/{name}.md" in readme, name
+    documents = {"README.md": readme} | {
+        f"docs/{p.name}": p.read_text(encoding="utf-8") for p in (ROOT / "docs").glob("*.md")
+    }
+    for where, text in documents.items():
+        base = (ROOT / where).parent
+        for target, anchor in re.findall(r"\]\(([^)#\s]*\.md|)(?:#([\w-]+))?\)", text):
+            path = (base / target).resolve() if target else ROOT / where
+            assert path.is_file(), f"{where}: link to {target}"
+            if anchor:
+                assert anchor in _anchors(path.read_text(encoding="utf-8")), f"{where}: #{anchor} in {target}"
+    # one home per fact: each setting is described in one table row
+    rows = [line for text in documents.values() for line in text.splitlines() if line.startswith("| `SEGMART_")]
+    names = [re.match(r"\| `([A-Z_]+)`", line).group(1) for line in rows]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
