@@ -57,7 +57,9 @@ class RunRecord:
     refused: list[str] = field(default_factory=list)
     dbt_warnings: list[str] = field(default_factory=list)  # "<test>: <dbt's message>[ (why it is expected)]"
     shrunk: list[str] = field(default_factory=list)  # "<file>: <n> document(s) smaller ..." (newest load wins)
-    problems: list[str] = field(default_factory=list)  # post-build steps that failed (the marts are built)
+    problems: list[str] = field(default_factory=list)  # post-build steps that failed, or an audit that did
+    published_marts: int | None = None  # marts moved into data_mart by the run's publication (None: none ran)
+    publish_lock_seconds: float | None = None
     error_text: str | None = None
     log_file: Path | None = None
 
