@@ -58,6 +58,7 @@ from loaders.reader import (
     records,
     unreadable,
 )
+from loaders.shrinkage import Shrinkage, measure_shrinkage
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class LoadResult:
     reasons: dict[str, int] = field(default_factory=dict)
     load_path: str | None = None
     unusable: bool = False  # failed because of the file itself (not the database)
+    shrinkage: Shrinkage | None = None  # documents this load made smaller (newest load wins)
 
     def summary(self) -> str:
         if self.status == "failed":
@@ -94,10 +96,11 @@ class LoadResult:
         if self.reasons:
             ranked = sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))
             why = " [" + "; ".join(f"{kind}: {count:,}" for kind, count in ranked) + "]"
+        shrunk = f"; WARNING {self.shrinkage.text()}" if self.shrinkage else ""
         return (
             f"{self.path.name}: {self.fmt}, load #{self.load_id}: read {self.rows_read:,} rows, "
             f"loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}{why}, "
-            f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s)"
+            f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s){shrunk}"
         )
 
 
@@ -777,6 +780,7 @@ def load_file(
                     load_id,
                 ),
             )
+            shrunk = measure_shrinkage(cur, target, load_id)
             if before_commit is not None:
                 before_commit(cur, load_id)
         pg.commit()
@@ -790,6 +794,7 @@ def load_file(
     result.rows_quarantined = counts.rows_quarantined
     result.blank_lines = counts.blank_lines
     result.reasons = counts.reasons
+    result.shrinkage = shrunk
     result.seconds = time.perf_counter() - started
     return result
 
@@ -843,6 +848,6 @@ def load_files(
             result = LoadResult(path=path, status="failed", error=f"{path}: the database refused the load: {message}")
         if result.status == "loaded":
             assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        (log.error if result.status == "failed" else log.info)(result.summary())
+        (log.error if result.status == "failed" else log.warning if result.shrinkage else log.info)(result.summary())
         results.append(result)
     return results

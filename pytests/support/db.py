@@ -48,7 +48,7 @@ def rows(conn: psycopg2.extensions.connection, query: str, params: tuple = ()) -
 
 
 # What a daily build may leave different from a full refresh of the same data, by design
-# (README, "Clusters"): the warm-started k-means records how it started and how many Lloyd
+# (docs/marts.md, "Definitions"): the warm-started k-means records how it started and how many Lloyd
 # steps it took; the elbow is recomputed only on a full refresh or for a new source.
 # None = the whole relation.
 BUILD_DEPENDENT: dict[str, list[str] | None] = {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import os
 from datetime import datetime
 from pathlib import Path
@@ -97,3 +99,19 @@ def onec_csv_to_xlsx(source: Path, target: Path, *, title: str | None = "Реа�
         sheet.append([_onec_cell(column, text) for column, text in zip(header, values, strict=True)])
     book.save(target)
     return header_row
+
+
+def real_head(rows: int, target: Path) -> Path:
+    """The real file's header and its first `rows` lines, as a plain CSV (skips when the file is absent).
+
+    The lines are copied byte for byte, so the export is cut as a partial
+    re-send would be: the last invoice may lose its later lines.
+    """
+    source = real_data_or_skip()
+    with gzip.open(source, "rb") as packed, io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle:
+        with target.open("w", encoding="utf-8", newline="") as out:
+            for number, line in enumerate(handle):
+                if number > rows:
+                    break
+                out.write(line)
+    return target
