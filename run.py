@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 """segmart's entry point: set up the environment, then run a project command.
 
-    python run.py build     set up, start the database, load data, dbt build
-    python run.py test      set up, then run the whole test suite
-    python run.py setup     only create/refresh .venv (requirements.txt + this checkout, editable)
-    python run.py <cmd>     any `segmart <cmd>` (db start|stop|status|url, sales, bank, generate, ...)
+``python3 run.py --help`` lists the commands (segmart/commands.py holds the
+list, shared with ``segmart --help``); ``python3 run.py <command>`` sets up
+.venv when needed and runs ``segmart <command>`` in it (``test`` runs pytest).
 
 Only the standard library is used here, so this works on a fresh machine with
 Python 3.11+ (Linux, macOS or Windows). Set-up is idempotent: the virtualenv
@@ -95,14 +94,20 @@ def setup() -> None:
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command in {"help", "-h", "--help"}:
-        sys.stdout.write(__doc__.strip() + "\n")
+        sys.path.insert(0, str(ROOT))
+        from segmart.commands import overview  # standard library only: works before setup
+
+        sys.stdout.write(overview())
         return 0
     setup()
     if command == "setup":
         say(f"environment ready: activate it with `source {VENV.relative_to(ROOT)}/bin/activate`")
         return 0
     if command == "test":
-        args = [str(venv_python()), "-m", "pytest", *argv[1:]]
+        sys.path.insert(0, str(ROOT))
+        from segmart.commands import pytest_args
+
+        args = [str(venv_python()), "-m", "pytest", *pytest_args(argv[1:])]
     else:
         args = [str(venv_python()), "-m", "segmart", *argv]
     return subprocess.run(args, cwd=ROOT).returncode

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import csv
+import hashlib
 import io
 import logging
 import re
@@ -57,6 +58,7 @@ from loaders.reader import (
     records,
     unreadable,
 )
+from loaders.shrinkage import Shrinkage, measure_shrinkage
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class LoadResult:
     reasons: dict[str, int] = field(default_factory=dict)
     load_path: str | None = None
     unusable: bool = False  # failed because of the file itself (not the database)
+    shrinkage: Shrinkage | None = None  # documents this load made smaller (newest load wins)
 
     def summary(self) -> str:
         if self.status == "failed":
@@ -93,10 +96,11 @@ class LoadResult:
         if self.reasons:
             ranked = sorted(self.reasons.items(), key=lambda item: (-item[1], item[0]))
             why = " [" + "; ".join(f"{kind}: {count:,}" for kind, count in ranked) + "]"
+        shrunk = f"; WARNING {self.shrinkage.text()}" if self.shrinkage else ""
         return (
             f"{self.path.name}: {self.fmt}, load #{self.load_id}: read {self.rows_read:,} rows, "
             f"loaded {self.rows_loaded:,}, quarantined {self.rows_quarantined:,}{why}, "
-            f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s)"
+            f"skipped {self.blank_lines:,} blank lines ({self.load_path} path, {self.seconds:.1f}s){shrunk}"
         )
 
 
@@ -622,6 +626,7 @@ def _copy_rows(
     fmt = layout.fmt
     native = (
         not checked
+        and layout.kind == "csv"
         and fmt.copy_native
         and cur.connection.server_version >= ON_ERROR_MIN_SERVER
         and {normalise_header(name) for name in layout.header} == fmt.header_key
@@ -667,8 +672,14 @@ def load_file(
     checked: bool = False,
     before_insert: LoadHook | None = None,
     before_commit: CommitHook | None = None,
+    identity: str | None = None,
 ) -> LoadResult:
     """Land one file atomically; raises FileProblem when the file cannot be used.
+
+    ``identity``: what else, besides the file's bytes, makes this load the one it
+    is (a 1C pull's withdrawn documents): folded into the content hash, so that a
+    pull whose lines equal an earlier one's but withdraws other documents is not
+    skipped as a re-send.
 
     The content hash decides whether the file was landed before. A file that
     may be a re-send (a load of the same size exists) is hashed first, and
@@ -680,6 +691,12 @@ def load_file(
     started_at = datetime.now(UTC)
     layout = detect_layout(path, formats, forced_format=forced_format, encoding=encoding, delimiter=delimiter)
     print_name = display_name(path)
+
+    def identified(digest: Fingerprint) -> Fingerprint:
+        if identity is None:
+            return digest
+        return Fingerprint(hashlib.sha256(f"{digest.sha256}\n{identity}".encode()).hexdigest(), digest.size)
+
     target = layout.fmt.target
     result = LoadResult(path=path, status="loaded", fmt=layout.fmt.name)
 
@@ -708,7 +725,7 @@ def load_file(
                 (target, size, size),
             )
             if cur.fetchone()[0]:
-                digest = fingerprint(path)
+                digest = identified(fingerprint(path))
                 if landed_before(cur, digest):
                     return result
             if before_insert is not None:
@@ -736,7 +753,7 @@ def load_file(
                 counts, path_used, streamed = _copy_rows(cur, path, layout, load_id, spool, checked=checked)
                 if digest is None:
                     # the paths read the whole content; hash it on its own only if one did not
-                    digest = streamed or fingerprint(path)
+                    digest = identified(streamed or fingerprint(path))
                     if landed_before(cur, digest):
                         return result
                 spool.seek(0)
@@ -763,6 +780,7 @@ def load_file(
                     load_id,
                 ),
             )
+            shrunk = measure_shrinkage(cur, target, load_id)
             if before_commit is not None:
                 before_commit(cur, load_id)
         pg.commit()
@@ -776,6 +794,7 @@ def load_file(
     result.rows_quarantined = counts.rows_quarantined
     result.blank_lines = counts.blank_lines
     result.reasons = counts.reasons
+    result.shrinkage = shrunk
     result.seconds = time.perf_counter() - started
     return result
 
@@ -829,6 +848,6 @@ def load_files(
             result = LoadResult(path=path, status="failed", error=f"{path}: the database refused the load: {message}")
         if result.status == "loaded":
             assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        (log.error if result.status == "failed" else log.info)(result.summary())
+        (log.error if result.status == "failed" else log.warning if result.shrinkage else log.info)(result.summary())
         results.append(result)
     return results

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from loaders.errors import LoaderError
-from loaders.formats import Format, describe_expected, normalise_header
+from loaders.formats import ALL_FORMATS, SALES_FORMATS, Format, describe_expected, normalise_header
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t")
@@ -59,6 +59,9 @@ class Layout:
     delimiter: str
     header: list[str]
     positions: list[int]  # header position of each format field
+    kind: str = "csv"  # "csv" or "xlsx"
+    header_line: int = 1  # the header's line (an XLSX sheet's row) number
+    sheet: str | None = None  # XLSX: the sheet that holds the rows
 
 
 def _is_gzip(path: Path) -> bool:
@@ -227,6 +230,17 @@ def detect_encoding(sample: bytes, forced: str | None) -> str:
     return "utf-8" if utf8 > other else "cp1251"
 
 
+def _workbook_kind(path: Path, sample: bytes) -> str | None:
+    """ "xlsx" or "xls" for a spreadsheet workbook (by its magic bytes, or an .xls name), else None."""
+    from loaders.xlsx import OLE_MAGIC, ZIP_MAGIC
+
+    if sample.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if sample.startswith(OLE_MAGIC) or path.name.lower().endswith(".xls"):
+        return "xls"
+    return None
+
+
 def detect_layout(
     path: Path,
     formats: tuple[Format, ...],
@@ -240,6 +254,13 @@ def detect_layout(
             sample = stream.read(SNIFF_BYTES)
         except DAMAGED_GZIP as exc:
             raise unreadable(path, exc) from None
+    workbook = _workbook_kind(path, sample)
+    if workbook is not None:
+        from loaders import xlsx
+
+        if workbook == "xls":
+            raise xlsx.old_excel_problem(path)
+        return xlsx.detect_layout(path, formats, forced_format=forced_format)
     if not sample.strip():
         raise FileProblem(path, 1, "the file is empty: no header, no rows")
     chosen_encoding = detect_encoding(sample, encoding)
@@ -252,20 +273,116 @@ def detect_layout(
             "the first line is not text in UTF-8 or cp1251 (binary data?); expected a CSV header. "
             + describe_expected(formats),
         )
+    check_delimiter(delimiter)
     candidates = [forced_format] if forced_format else list(formats)
     for sep in [delimiter] if delimiter else list(DELIMITERS):
-        header = next(csv.reader([header_text], delimiter=sep))
+        layout = _match(header_text, sep, candidates, chosen_encoding)
+        if layout is not None:
+            return layout
+    raise FileProblem(
+        path, 1, header_problem(header_text, chosen_encoding, delimiter, candidates, forced=forced_format is not None)
+    )
+
+
+def check_delimiter(delimiter: str | None) -> None:
+    """A delimiter given by the user must be one character that CSV can split on."""
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise LoaderError(
+            f"delimiter {delimiter!r} is not one character: use ',', ';', 'tab' or another single character"
+        )
+
+
+def _split(header_text: str, sep: str) -> list[str]:
+    return next(csv.reader([header_text], delimiter=sep), [])
+
+
+def _match(header_text: str, sep: str, candidates: list[Format], encoding: str) -> Layout | None:
+    header = _split(header_text, sep)
+    names = [normalise_header(name) for name in header]
+    for fmt in candidates:
+        if fmt.header_key <= set(names) and len(set(names)) == len(names):
+            positions = [names.index(normalise_header(field.header)) for field in fmt.fields]
+            return Layout(fmt, encoding, sep, header, positions)
+    return None
+
+
+def _shown_delimiter(sep: str) -> str:
+    return "tab" if sep == "\t" else sep
+
+
+def header_problem(
+    header_text: str, encoding: str, delimiter: str | None, candidates: list[Format], *, forced: bool = False
+) -> str:
+    """Why a header matches no format: the closest format's missing and unknown columns, and the way out.
+
+    Names the delimiter and encoding the header was read with, and suggests the
+    flag that makes it load when one does (another delimiter, another format,
+    the other kind of export).
+    """
+    shown = header_text if len(header_text) <= 200 else header_text[:200] + "…"
+    tried = [delimiter] if delimiter else list(DELIMITERS)
+    # the closest (format, delimiter): fewest expected columns missing, then fewest unknown
+    scored = []
+    for sep in tried:
+        header = [name for name in _split(header_text, sep)]
         names = [normalise_header(name) for name in header]
         for fmt in candidates:
-            if fmt.header_key <= set(names) and len(set(names)) == len(names):
-                positions = [names.index(normalise_header(field.header)) for field in fmt.fields]
-                return Layout(fmt, chosen_encoding, sep, header, positions)
-    shown = header_text if len(header_text) <= 200 else header_text[:200] + "…"
-    raise FileProblem(
-        path,
-        1,
-        f"unrecognised header {shown!r}. Expected one of — " + describe_expected(tuple(candidates)),
-    )
+            missing = [f.header for f in fmt.fields if normalise_header(f.header) not in names]
+            unknown = [h for h, n in zip(header, names, strict=True) if n not in fmt.header_key]
+            doubled = sorted({h for h, n in zip(header, names, strict=True) if names.count(n) > 1})
+            scored.append((len(missing), len(unknown), sep, fmt, missing, unknown, doubled, len(header)))
+    # fewest missing, then the delimiter that splits the header into most columns, then fewest unknown
+    _, _, sep, fmt, missing, unknown, doubled, width = min(scored, key=lambda item: (item[0], -item[7], item[1]))
+    read_as = f"read as {encoding}, delimiter {_shown_delimiter(sep)!r}" if width > 1 or delimiter else ""
+    if width <= 1 and not delimiter:
+        read_as = (
+            f"read as {encoding}; none of the delimiters {', '.join(map(repr, map(_shown_delimiter, tried)))} splits it"
+        )
+    parts = [f"unrecognised header {shown!r} ({read_as})"]
+    if len(missing) == len(fmt.fields):
+        parts.append("none of its columns belongs to a known export")
+    elif width > 1 or delimiter:
+        detail = f"closest is {fmt.description} ({fmt.name})"
+        if missing:
+            detail += f": missing {', '.join(missing)}"
+        if unknown:
+            detail += f"{';' if missing else ':'} unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+        if doubled:
+            detail += f"; repeated column {', '.join(doubled)}"
+        parts.append(detail)
+    hint = _suggestion(header_text, encoding, delimiter, candidates, forced=forced)
+    if hint:
+        parts.append(hint)
+    else:
+        parts.append("expected one of — " + describe_expected(tuple(candidates)))
+    return "; ".join(parts)
+
+
+def _suggestion(
+    header_text: str, encoding: str, delimiter: str | None, candidates: list[Format], *, forced: bool
+) -> str | None:
+    """The flag (or command) with which this header would load, if there is one."""
+    others = sorted({ch for ch in header_text if not ch.isalnum() and ch not in ' _-"\ufeff'} - {delimiter})
+    for sep in [*DELIMITERS, *others]:
+        if sep == delimiter:
+            continue
+        if _match(header_text, sep, candidates, encoding) is not None:
+            return f"it loads with --delimiter {_shown_delimiter(sep)!r}"
+    every = list(ALL_FORMATS.values())
+    for sep in [delimiter] if delimiter else [*DELIMITERS, *others]:
+        layout = _match(header_text, sep, every, encoding)
+        if layout is None:
+            continue
+        fmt = layout.fmt
+        with_sep = f" --delimiter {_shown_delimiter(sep)!r}" if sep not in DELIMITERS and not delimiter else ""
+        kind = "sales" if fmt in SALES_FORMATS else "bank"
+        if forced and any(fmt.target == c.target for c in candidates):
+            return f"it is a {fmt.description}: it loads with --format {fmt.name}{with_sep} (or without --format)"
+        return (
+            f"it is a {fmt.description}, a {kind} export: load it with `python3 run.py {kind}{with_sep} FILE` "
+            f"or put it into data/inbox/{kind}/"
+        )
+    return None
 
 
 @dataclass
@@ -296,6 +413,11 @@ class _LineTap:
 
 def records(path: Path, layout: Layout, hasher: Hasher | None = None) -> Iterator[Record]:
     """Every record after the header. Blank lines come out as records with no fields."""
+    if layout.kind == "xlsx":
+        from loaders import xlsx
+
+        yield from xlsx.records(path, layout)
+        return
     stream = open_bytes(path)
     if hasher is not None:
         stream = hasher.wrap(stream)

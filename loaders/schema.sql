@@ -107,6 +107,16 @@ create table if not exists staging.sales_onec_lines (
     cash_flow_type staging.cash_flow_type
 );
 
+-- 1C documents a pull read as unposted or marked for deletion (Posted = false,
+-- DeletionMark = true): landed with the pull's load, so that their lines from
+-- earlier loads leave the marts (`withdrawn_at_source` in sales_line_audit).
+create table if not exists staging.onec_withdrawn_documents (
+    load_id bigint not null,
+    sale_id staging.required_text,
+    document_ref text not null,
+    reason text not null check (reason in ('unposted', 'marked_for_deletion'))
+);
+
 create table if not exists staging.bank_clients (
     load_id bigint not null,
     line_number bigint not null,

@@ -3,7 +3,7 @@
 The suite uses its own database (``SEGMART_TEST_DBNAME``, default
 ``segmart_test``) on the configured server, or on the embedded server when
 none is configured, so running the tests never touches the data of
-``python run.py build``. Plain helpers (queries, CLI and dbt runs, data
+``python3 run.py build``. Plain helpers (queries, CLI and dbt runs, data
 files, the pandas reference) live in ``pytests/support/``; this file only
 turns them into fixtures.
 """

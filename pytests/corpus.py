@@ -123,7 +123,7 @@ class Expect:
     values: dict[int, dict[str, object]] = field(default_factory=dict)  # line number -> column -> value
     raw: dict[int, str] = field(default_factory=dict)  # line number -> exact quarantined raw_line
     fast: bool | None = None  # True: the fast path must take it; False: it must fall back; None: either
-    failure_line: int | None = None  # set: the whole file fails at this line
+    failure_line: int | None = None  # set: the whole file fails at this line (0: as a whole, no line)
     failure_text: str = ""  # ... with a problem containing this
 
     @property
@@ -201,7 +201,7 @@ def _binary_junk() -> bytes:
 
 
 def _xlsx() -> bytes:
-    """A spreadsheet handed over instead of its CSV export."""
+    """A damaged spreadsheet (no workbook part) handed over instead of its CSV export."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as book:
         book.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
@@ -464,7 +464,12 @@ CASES: list[Case] = [
         _raw("junk.csv", _binary_junk()),
         Expect(fmt=None, failure_line=1, failure_text="binary"),
     ),
-    Case("xlsx_instead_of_csv", _raw("report.csv", _xlsx()), Expect(fmt=None, failure_line=1, failure_text="binary")),
+    # a zip is read as an XLSX workbook whatever its name; this one is damaged
+    Case(
+        "damaged_xlsx_named_csv",
+        _raw("report.csv", _xlsx()),
+        Expect(fmt=None, failure_line=0, failure_text="cannot be read as an XLSX workbook"),
+    ),
     Case(
         "unknown_header",
         _plain("other.csv", "Date,Amount,Comment\n2020-01-01,5,x\n"),

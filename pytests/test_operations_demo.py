@@ -7,6 +7,7 @@ own file alone gives (same checksums), for sales and for bank.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,10 @@ def test_demo_then_own_file_equals_a_clean_build_of_the_own_file(kind: str, pg, 
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "showing the bundled demo data" in demo.stderr
     assert scalar(pg, "select count(*) from ops.sample_loads") == 4
+    reports = user.root / "reports"
+    today = date.today().isoformat()
+    assert [p.name for p in reports.iterdir()] == ["demo"], "the demo's files stay apart"
+    assert f"segmart_report_{today}_uci-onec-bank.html" in [p.name for p in (reports / "demo").iterdir()]
     demo_sums = marts_without_run_log(pg)
     # the user's own file lands: the demo goes, in the same transaction, with a message
     for path in files:
@@ -51,6 +56,12 @@ def test_demo_then_own_file_equals_a_clean_build_of_the_own_file(kind: str, pg, 
     assert "full refresh of every model" in own.stderr
     assert scalar(pg, "select count(*) from ops.sample_loads") == 0
     assert scalar(pg, "select count(*) from ops.pending") == 0
+    # the demo leaves completely: its report and lists too; the own report is named by run date and source
+    assert not (reports / "demo").exists()
+    assert "removed the demo's report and lists" in own.stderr
+    assert [p.name for p in reports.glob("segmart_report_*.html")] == [
+        f"segmart_report_{today}_{'uci' if kind == 'sales' else 'bank'}.html"
+    ]
     sequence_sums = marts_without_run_log(pg)
     # and the next run with an empty inbox does not bring the demo back
     daily = segmart(user, "land")

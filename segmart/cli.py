@@ -7,15 +7,21 @@ module that owns the job (``db``, ``loading``, ``generate``, ``pipeline``).
 from __future__ import annotations
 
 import argparse
+import codecs
+import dataclasses
 import logging
+import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
+from typing import NoReturn
 
 from loaders.errors import LoaderError
 from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
+from segmart.commands import COMMANDS, HELP, RUN, overview
 from segmart.config import SegmartError
 
 log = logging.getLogger("segmart")
@@ -24,18 +30,54 @@ log = logging.getLogger("segmart")
 # ---------------------------------------------------------------- argument types
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the problem and where to read the usage, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def _port(text: str) -> int:
+    value = _whole_number(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
+def _time_of_day(text: str) -> str:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise argparse.ArgumentTypeError(f"expected a time of day HH:MM (00:00-23:59), got {text!r}")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _encoding(text: str) -> str:
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {text!r} (e.g. utf-8, cp1251)") from None
+    return text
 
 
 def _iso_date(text: str) -> date:
@@ -46,7 +88,12 @@ def _iso_date(text: str) -> date:
 
 
 def _delimiter(value: str) -> str:
-    return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}.get(value, value)
+    delimiter = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(value, value)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one character: use ',', ';', '|', 'tab' or another single character"
+        )
+    return delimiter
 
 
 # ---------------------------------------------------------------- commands
@@ -196,18 +243,21 @@ def _build(args: argparse.Namespace) -> int:
     return pipeline.build(
         sample=args.sample,
         full_refresh=args.full_refresh,
-        keep_going=args.keep_going,
         report=None if args.no_report else _report_settings(args),
     )
 
 
 def _report(args: argparse.Namespace) -> int:
     from segmart import db
+    from segmart.ops import demo
     from segmart.report import run_report
+    from segmart.report.files import DEMO_FOLDER
 
     settings = _report_settings(args)
     conn = db.connect()
     try:
+        if demo.demo_only(conn):  # as the build does: the demo's files never pass for the user's
+            settings = dataclasses.replace(settings, out_dir=settings.out_dir / DEMO_FOLDER)
         written = run_report(conn, settings)
     finally:
         conn.close()
@@ -221,10 +271,16 @@ def _land(args: argparse.Namespace) -> int:
     return pipeline.build(land_only=True, report=None)
 
 
+def _pull(args: argparse.Namespace) -> int:
+    from segmart.onec.pull import command
+
+    return command()
+
+
 def _schedule(args: argparse.Namespace) -> int:
     from segmart.ops import schedule
 
-    sys.stdout.write(schedule.entries(at=args.at))
+    sys.stdout.write(schedule.entries(at=args.at, user=args.user, windows_dir=args.windows_dir))
     return 0
 
 
@@ -233,8 +289,11 @@ def _freshness(args: argparse.Namespace) -> int:
     from segmart.ops import freshness
     from segmart.ops import settings as ops_settings
 
-    db.resolve()
-    stale = freshness.stale_sources(lock_timeout=ops_settings.load().lock_timeout)
+    pg = db.connect()
+    try:
+        stale = freshness.stale_sources(pg, lock_timeout=ops_settings.load().lock_timeout)
+    finally:
+        pg.close()
     log.info("stale sources: %s", "; ".join(stale) if stale else "none")
     return 1 if stale else 0
 
@@ -242,10 +301,40 @@ def _freshness(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def _verbose_parent() -> argparse.ArgumentParser:
+    """``-v`` on every (sub-)command, so ``build -v`` works like ``-v build``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,  # absent here: the value before the command stands
+        help="debug logging and the full dbt log on screen",
+    )
+    return parent
+
+
+_VERBOSE = _verbose_parent()
+
+
+def _command(
+    sub: argparse._SubParsersAction, name: str, help_text: str | None = None, details: str = ""
+) -> argparse.ArgumentParser:
+    """A (sub-)command with its one line as help and description, and ``-v``."""
+    text = help_text or HELP[name]
+    description = text[0].upper() + text[1:] + "." + (f" {details}" if details else "")
+    return sub.add_parser(name, help=text, description=description, parents=[_VERBOSE])
+
+
 def _add_db(sub: argparse._SubParsersAction) -> None:
-    db = sub.add_parser("db", help="manage the embedded PostgreSQL")
+    db = _command(
+        sub,
+        "db",
+        details="start creates the server on first use (in .segmart/); as root it runs as the system user "
+        "segmart-pg, created then, because PostgreSQL refuses to run as root.",
+    )
     db.add_argument("action", choices=["start", "stop", "status", "url", "check", "reset"])
-    db.add_argument("--port", type=int, help="with start: move the server to this port")
+    db.add_argument("--port", type=_port, help="with start: move the server to this port")
     db.add_argument("--yes", action="store_true", help="with reset: confirm deleting all data")
     db.add_argument(
         "--listen",
@@ -261,10 +350,16 @@ def _add_db(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format, ...], help_text: str) -> None:
-    parser = sub.add_parser(name, help=help_text)
-    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files, optionally .gz")
+    parser = _command(
+        sub,
+        name,
+        help_text,
+        "The format, encoding and delimiter are detected from the header; a row that cannot be used is "
+        "quarantined with its reason, a file that cannot be used is refused with its line and problem.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV files (optionally .gz) or XLSX workbooks")
     parser.add_argument("--format", choices=[f.name for f in formats], help="skip header detection")
-    parser.add_argument("--encoding", help="e.g. utf-8, cp1251 (default: detected)")
+    parser.add_argument("--encoding", type=_encoding, help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
     parser.add_argument("--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)")
     parser.set_defaults(func=_load(formats))
@@ -274,10 +369,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     # the generator writes each sales format the loaders read; naming them from
     # loaders.formats keeps numpy (0.3 s) out of every other command's start-up
     formats = [fmt.name for fmt in SALES_FORMATS]
-    gen = sub.add_parser("generate", help="write deterministic synthetic input files")
+    gen = _command(sub, "generate", details="The same seed and options always write the same file.")
     kinds = gen.add_subparsers(dest="generate_kind", metavar="{sales,bank}", required=True)
 
-    sales = kinds.add_parser("sales", help="sales export (UCI Online Retail I/II or 1C:ERP lines)")
+    sales = _command(kinds, "sales", "a sales export (UCI Online Retail I/II or 1C:ERP lines)")
     sales.add_argument("--format", choices=formats, default="uci", help="output layout (default: uci)")
     sales.add_argument("--rows", type=_non_negative, default=50_000, help="data lines to write (default: 50000)")
     sales.add_argument("--customers", type=_positive, default=500, help="size of the customer base (default: 500)")
@@ -286,12 +381,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     sales.add_argument(
         "--start-date", type=_iso_date, default=None, help="first day (default: 2010-12-01 for UCI, 2023-01-01 for 1C)"
     )
-    sales.add_argument("--encoding", default=None, help="default: utf-8 for UCI, cp1251 for 1C")
-    sales.add_argument("--delimiter", default=None, help="default: ',' for UCI, ';' for 1C")
+    sales.add_argument("--encoding", type=_encoding, default=None, help="default: utf-8 for UCI, cp1251 for 1C")
+    sales.add_argument("--delimiter", type=_delimiter, default=None, help="default: ',' for UCI, ';' for 1C")
     sales.add_argument("out", metavar="OUT", help="output file; a .gz suffix compresses it")
     sales.set_defaults(func=_generate_sales)
 
-    bank = kinds.add_parser("bank", help="bank clients.csv and product_usage.csv")
+    bank = _command(kinds, "bank", "bank clients.csv and product_usage.csv")
     bank.add_argument("--clients", type=_positive, default=5_000, help="clients (default: 5000)")
     bank.add_argument("--usages", type=_non_negative, default=40_000, help="usage rows (default: 40000)")
     bank.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
@@ -302,8 +397,11 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_build(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "build", help="the main job: start the database, load data/inbox (or the sample data), dbt build, report"
+    parser = _command(
+        sub,
+        "build",
+        details="Without own files in data/inbox it builds the bundled demo; a refused file never stops the "
+        "others. Exit codes: 0 ok, 1 partial, 2 error, 3 locked out by a BI session, 75 another build running.",
     )
     parser.add_argument(
         "--sample",
@@ -311,9 +409,6 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
         help="load the demo data even if the inbox has files (refused once own data landed)",
     )
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
-    parser.add_argument(
-        "--keep-going", action="store_true", help="(the default now) build from what landed when some files are refused"
-    )
     parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
     _add_report_options(parser)
     parser.set_defaults(func=_build)
@@ -322,32 +417,32 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
 def _add_bi(sub: argparse._SubParsersAction) -> None:
     from segmart.config import PROJECT_ROOT
 
-    bi = sub.add_parser("bi", help="connect BI tools (Power BI, DataLens, Metabase, Superset) to data_mart")
+    bi = _command(sub, "bi")
     actions = bi.add_subparsers(dest="bi_action", metavar="{pbids,m,add-user,info,docs,contracts}", required=True)
     host_help = "host name or address BI tools use (default: SEGMART_BI_HOST, the --listen address, or 127.0.0.1)"
 
-    pbids = actions.add_parser("pbids", help="write a Power BI data-source file (.pbids) for this database")
+    pbids = _command(actions, "pbids", "write a Power BI data-source file (.pbids) for this database")
     pbids.add_argument("--out", type=Path, default=PROJECT_ROOT / "segmart.pbids", help="default: ./segmart.pbids")
     pbids.add_argument("--host", help=host_help)
 
-    m = actions.add_parser("m", help="print the Power Query M expression")
+    m = _command(actions, "m", "print the Power Query M expression")
     m.add_argument("--table", help="navigate to this data_mart table")
     m.add_argument("--host", help=host_help)
 
-    add_user = actions.add_parser("add-user", help="create a read-only login for BI; prints its password once")
+    add_user = _command(actions, "add-user", "create a read-only login for BI; prints its password once")
     add_user.add_argument("name", metavar="NAME", help="login name (lowercase letters, digits, _)")
     add_user.add_argument("--reset-password", action="store_true", help="give an existing login a new password")
     add_user.add_argument("--host", help=host_help)
 
-    info = actions.add_parser("info", help="print host, port, database, user and a postgresql:// URL")
+    info = _command(actions, "info", "print host, port, database, user and a postgresql:// URL")
     info.add_argument("--user", default="powerbi", help="the BI login to show (default: powerbi)")
     info.add_argument("--host", help=host_help)
 
-    docs = actions.add_parser("docs", help="write the dbt documentation as one HTML file next to the report")
+    docs = _command(actions, "docs", "write the dbt documentation as one HTML file next to the report")
     docs.add_argument("--out", type=Path, help="folder (default: SEGMART_REPORT_DIR or reports/)")
 
-    contracts = actions.add_parser(
-        "contracts", help="check the marts' columns against contracts/data_mart.json (exit 1 on a breaking change)"
+    contracts = _command(
+        actions, "contracts", "check the marts' columns against contracts/data_mart.json (exit 1 on a breaking change)"
     )
     contracts.add_argument("--update", action="store_true", help="rewrite the snapshot from the current models")
     bi.set_defaults(func=_bi)
@@ -357,71 +452,144 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
     from segmart.report.csvout import DELIMITERS
     from segmart.report.i18n import LANGS
 
-    parser.add_argument("--lang", choices=LANGS, help="report language (default: SEGMART_REPORT_LANG or en)")
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        metavar="LANG",
+        help=f"report language, {', '.join(LANGS)} (default: SEGMART_REPORT_LANG or en)",
+    )
     parser.add_argument("--out", metavar="DIR", help="report folder (default: SEGMART_REPORT_DIR or reports/)")
     parser.add_argument(
         "--keep", type=_positive, help="keep the newest N files of each kind (default: SEGMART_REPORT_KEEP or 7)"
     )
     parser.add_argument(
-        "--csv-delimiter", choices=DELIMITERS, help="CSV delimiter (default: SEGMART_REPORT_CSV_DELIMITER or ';')"
+        "--csv-delimiter",
+        choices=DELIMITERS,
+        metavar="CHAR",
+        help=f"CSV delimiter, {' or '.join(map(repr, DELIMITERS))} (default: SEGMART_REPORT_CSV_DELIMITER or ';')",
     )
 
 
 def _add_report(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "report", help="write the manager report (HTML) and the segment lists (XLSX, CSV) from data_mart"
-    )
+    parser = _command(sub, "report", details="Files are named by the date of the run; old ones are pruned.")
     _add_report_options(parser)
     parser.set_defaults(func=_report)
 
 
 def _add_land(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("land", help="load the inbox now (archive / reject its files) without building the marts")
+    parser = _command(sub, "land")
     parser.set_defaults(func=_land)
 
 
+def _add_pull(sub: argparse._SubParsersAction) -> None:
+    parser = _command(
+        sub,
+        "pull",
+        details="A failure lands nothing; the password and the Authorization header never reach a log (docs/onec.md).",
+    )
+    parser.add_argument("source", choices=["onec"], help="onec: the 1C base at SEGMART_ONEC_URL")
+    parser.set_defaults(func=_pull)
+
+
 def _add_schedule(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("schedule", help="scheduler entries (cron, systemd, Windows) for this checkout")
+    parser = _command(sub, "schedule")
     parser.add_argument("action", choices=["print"])
-    parser.add_argument("--at", default="02:30", help="time of day, HH:MM (default: 02:30)")
+    parser.add_argument("--at", type=_time_of_day, default="02:30", help="time of day, HH:MM (default: 02:30)")
+    parser.add_argument("--user", help="the account the systemd service runs as (default: the user running this)")
+    parser.add_argument(
+        "--windows-dir",
+        type=PureWindowsPath,
+        metavar="PATH",
+        help=r"the checkout's folder on the Windows machine (default there: this checkout; elsewhere C:\segmart)",
+    )
     parser.set_defaults(func=_schedule)
 
 
 def _add_freshness(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "freshness", help="warn about kinds of export with no new load for SEGMART_FRESHNESS_WARN_HOURS (exit 1)"
-    )
+    parser = _command(sub, "freshness")
     parser.set_defaults(func=_freshness)
 
 
+class _Overview(argparse.Action):
+    """``segmart --help``: the same command list as ``python3 run.py --help``."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        sys.stdout.write(overview(parser.prog))
+        parser.exit(0)
+
+
+def _add_runner_commands(sub: argparse._SubParsersAction) -> None:
+    """``test`` and ``setup`` (run by ``main`` before parsing: their arguments are pytest's / none)."""
+    test = _command(sub, "test", details="Any pytest arguments follow; the real-data tests need SEGMART_REAL_DATA.")
+    test.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG")
+    _command(sub, "setup", details="run.py does this before every command; needed only after editing requirements.txt.")
+
+
+def _prog() -> str:
+    """``segmart`` as the console script, else the way run.py is typed (``python3 run.py``)."""
+    return "segmart" if Path(sys.argv[0]).stem == "segmart" else RUN
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="segmart", description=__doc__.split("\n", 1)[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _add_build(sub)
-    _add_report(sub)
-    _add_load(sub, "sales", SALES_FORMATS, "load UCI Online Retail or 1C:ERP sales exports into staging")
-    _add_load(sub, "bank", BANK_FORMATS, "load bank clients / product-usage CSVs into staging")
-    _add_generate(sub)
-    _add_db(sub)
-    _add_land(sub)
-    _add_schedule(sub)
-    _add_freshness(sub)
-    _add_bi(sub)
+    parser = _Parser(prog=_prog(), description=__doc__.split("\n", 1)[0], add_help=False)
+    parser.add_argument("-h", "--help", action=_Overview, nargs=0, help="this list of commands")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging and the full dbt log on screen")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="<command>")
+    adders = {
+        "build": _add_build,
+        "report": _add_report,
+        "sales": lambda s: _add_load(s, "sales", SALES_FORMATS, HELP["sales"]),
+        "bank": lambda s: _add_load(s, "bank", BANK_FORMATS, HELP["bank"]),
+        "generate": _add_generate,
+        "db": _add_db,
+        "land": _add_land,
+        "pull": _add_pull,
+        "schedule": _add_schedule,
+        "freshness": _add_freshness,
+        "bi": _add_bi,
+    }
+    for name, _ in COMMANDS:  # argparse lists them in this order
+        if name in adders:
+            adders[name](sub)
+    _add_runner_commands(sub)
     return parser
 
 
+def _run_tests(pytest_args: list[str]) -> int:
+    from segmart.commands import pytest_args as with_names
+    from segmart.config import PROJECT_ROOT
+
+    return subprocess.run([sys.executable, "-m", "pytest", *with_names(pytest_args)], cwd=PROJECT_ROOT).returncode
+
+
+def _run_setup() -> int:
+    from segmart.config import PROJECT_ROOT
+
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / "run.py"), "setup"], cwd=PROJECT_ROOT).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["test"] and not {"-h", "--help"} & set(argv[1:2]):
+        return _run_tests(argv[1:])  # every argument is pytest's
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "setup":
+        return _run_setup()
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(message)s" if not args.verbose else "%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
+    from segmart import progress
+
+    progress.install(verbose=args.verbose)  # a terminal: bars for loads and dbt; else plain lines
     try:
         return int(args.func(args) or 0)
     except (SegmartError, LoaderError) as exc:
+        log.error("error: %s", exc)
+        return 2
+    except OSError as exc:  # a folder that cannot be written, a disk full: the user's to fix
         log.error("error: %s", exc)
         return 2
     except KeyboardInterrupt:

@@ -112,7 +112,7 @@ def current_connection() -> Connection:
         raise SegmartError(
             "No PostgreSQL connection is configured: "
             + ", ".join(missing)
-            + " not set. Start the embedded server with `python run.py db start`, or set "
+            + " not set. Start the embedded server with `python3 run.py db start`, or set "
             "SEGMART_PG_HOST, SEGMART_PG_PORT, SEGMART_PG_USER, SEGMART_PG_DBNAME and "
             "DBT_ENV_SECRET_PG_PASSWORD in the environment or in .env (see .env.example)."
         )

@@ -51,4 +51,7 @@ def summarise(results: list[LoadResult]) -> int:
         f"{quarantined:,}",
         f"{skipped:,}",
     )
+    for result in results:
+        if result.shrinkage:
+            log.warning("%s: %s", result.path.name, result.shrinkage.text())
     return 1 if failed else 0

@@ -6,7 +6,9 @@ after the marts are built (a report, an export) goes into ``POST_BUILD``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ import psycopg2.extensions
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
-from segmart import build_state, db
+from segmart import build_state, db, progress
 from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role, first_line
 from segmart.generate import generate_bank, generate_sales
 from segmart.ops import alerts, demo, freshness, inbox, locks, publish, runlog
@@ -30,9 +32,9 @@ log = logging.getLogger("segmart")
 DATA_DIR = PROJECT_ROOT / "data"
 SAMPLE_DIR = DATA_DIR / "sample"
 
-# Exit codes of `segmart build` (documented in the README, "Operating segmart").
+# Exit codes of `segmart build` (documented in docs/operations.md, "Exit codes").
 EXIT_OK = 0
-EXIT_PARTIAL = 1  # a file was refused, or some marts are stale (the others were refreshed)
+EXIT_PARTIAL = 1  # a file was refused, the 1C pull failed, or some marts are stale (the others were refreshed)
 EXIT_ERROR = 2  # configuration or build error: nothing was refreshed
 EXIT_LOCKED = 3  # gave up behind a lock held by another session (a BI tool); marts as before
 EXIT_RUNNING = 75  # another build was running (EX_TEMPFAIL); this one did nothing
@@ -87,10 +89,39 @@ POST_BUILD: list[Callable[[BuildRun], None]] = []
 # ---------------------------------------------------------------- steps
 
 
+def _pull_onec(run: BuildRun) -> None:
+    """The 1C pull, first of the run when SEGMART_ONEC_URL is set.
+
+    A failed pull lands nothing (the marts keep the previous 1C data) and makes
+    the run partial, with the reason in the summary and the alert; the inbox is
+    landed and the marts are built as without it.
+    """
+    from segmart.onec import pull as onec_pull
+    from segmart.onec import settings as onec_settings
+
+    if not onec_settings.configured():
+        return
+    assert run.pg is not None
+    try:
+        result = onec_pull.pull(
+            run.pg, onec_settings.load(), archive_dir=run.settings.archive_dir, before_insert=demo.remove_sample
+        )
+    except SegmartError as exc:
+        log.error("1C pull failed: %s", exc)
+        run.record.problems.append(f"1C pull failed: {exc}")
+        return
+    if result.load is not None:
+        run.results.append(result.load)
+
+
 def _land(run: BuildRun, *, sample: bool) -> None:
     pg, settings, record = run.pg, run.settings, run.record
     assert pg is not None
-    pending = {kind: inbox.pending(settings.inbox_dir, kind) for kind in inbox.KINDS}
+    if not sample:
+        _pull_onec(run)
+    scanned = inbox.scan(settings.inbox_dir, settings.rejected_dir)
+    run.results += scanned.rejected
+    pending = scanned.pending
     own = demo.own_data_landed(pg)
     if sample and own:
         raise SegmartError(
@@ -99,25 +130,38 @@ def _land(run: BuildRun, *, sample: bool) -> None:
         )
     if sample or (not any(pending.values()) and not own):
         log.info(
-            "no own data yet (inbox %s is empty): showing the bundled demo data (generated once into %s). "
-            "It is removed automatically when your first file lands.",
-            settings.inbox_dir,
+            "no own data yet (%s): showing the bundled demo data (generated once into %s). "
+            "Put your exports into %s/sales/ or %s/bank/; the demo is removed automatically when your first "
+            "file lands.",
+            f"{len(scanned.rejected)} file(s) refused, see above" if scanned.rejected else "the inbox is empty",
             SAMPLE_DIR,
+            settings.inbox_dir,
+            settings.inbox_dir,
         )
         record.used_sample = True
         sales, bank = sample_files()
-        run.results += load_files(pg, sales, SALES_FORMATS, before_commit=demo.mark_sample)
-        run.results += load_files(pg, bank, BANK_FORMATS, before_commit=demo.mark_sample)
+        with progress.files(len(sales) + len(bank)) as bar:
+            for path, formats in [*((p, SALES_FORMATS) for p in sales), *((p, BANK_FORMATS) for p in bank)]:
+                if bar is not None:
+                    bar.file_started(path.name)
+                results = load_files(pg, [path], formats, before_commit=demo.mark_sample)
+                if bar is not None:
+                    bar.file_done(sum(r.rows_loaded for r in results))
+                run.results += results
         return
     if not any(pending.values()):
         log.info("no new files in %s; rebuilding the marts from what has landed", settings.inbox_dir)
-    for kind, formats in (("sales", SALES_FORMATS), ("bank", BANK_FORMATS)):
-        if not pending[kind]:
-            continue
-        results = load_files(pg, pending[kind], formats, before_insert=demo.remove_sample)
-        for result in results:
-            inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)
-        run.results += results
+    with progress.files(sum(map(len, pending.values()))) as bar:
+        for kind, formats in inbox.FORMATS.items():
+            for path in pending[kind]:  # one at a time: the bar moves with each file
+                if bar is not None:
+                    bar.file_started(path.name)
+                results = load_files(pg, [path], formats, before_insert=demo.remove_sample)
+                for result in results:
+                    inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)
+                    if bar is not None:
+                        bar.file_done(result.rows_loaded)
+                run.results += results
 
 
 def _count_files(run: BuildRun) -> None:
@@ -127,6 +171,8 @@ def _count_files(run: BuildRun) -> None:
             record.files_landed += 1
             record.rows_loaded += result.rows_loaded
             record.rows_quarantined += result.rows_quarantined
+            if result.shrinkage:
+                record.shrunk.append(f"{result.path.name}: {result.shrinkage.text()}")
         elif result.status == "duplicate":
             record.files_skipped += 1
         else:
@@ -165,6 +211,11 @@ def _build_marts(run: BuildRun) -> None:
     record.dbt_failed = outcome.count("error", "fail", "runtime error")
     record.dbt_skipped = outcome.count("skipped")
     record.stale_marts = outcome.stale_marts()
+    record.dbt_warnings = [
+        _explain_warning(uid, outcome.messages.get(uid, ""), demo=record.used_sample)
+        for uid, status in sorted(outcome.statuses.items())
+        if status == "warn"
+    ]
     blocked = outcome.lock_timeouts()
     if blocked:
         relations = [outcome.relations[uid] for uid in blocked if uid in outcome.relations]
@@ -230,9 +281,25 @@ def _publish(run: BuildRun, outcome: locks.DbtOutcome) -> None:
         )
 
 
+# Warnings the demo causes on purpose: (words in the test's id) -> why
+DEMO_WARNINGS = {
+    ("relationships", "bank_product_usage", "client_id"): (
+        "expected on the demo: it plants usage rows of clients missing from clients.csv, "
+        "listed in data_mart.bank_unknown_client_usage"
+    ),
+}
+
+
+def _explain_warning(uid: str, message: str, *, demo: bool) -> str:
+    """One line per dbt warning: the test, dbt's message, and why when the demo plants it."""
+    name = uid.split(".")[2] if uid.count(".") >= 2 else uid
+    why = next((text for words, text in DEMO_WARNINGS.items() if demo and all(w in uid for w in words)), None)
+    return f"{name}: {message or 'warn'}" + (f" ({why})" if why else "")
+
+
 def _check_freshness(run: BuildRun) -> None:
     assert run.pg is not None
-    run.record.stale_sources = freshness.stale_sources(lock_timeout=run.settings.lock_timeout)
+    run.record.stale_sources = freshness.stale_sources(run.pg, lock_timeout=run.settings.lock_timeout)
     run.record.anomalies = freshness.latest_day_anomalies(run.pg)
 
 
@@ -241,6 +308,7 @@ def _write_report(run: BuildRun) -> None:
     import psycopg2
 
     from segmart.report import run_report
+    from segmart.report.files import DEMO_FOLDER
 
     if run.report is None:
         return
@@ -248,8 +316,16 @@ def _write_report(run: BuildRun) -> None:
         log.warning("manager report not written: some marts are stale (see the summary)")
         return
     assert run.pg is not None
+    settings = run.report
+    demo_dir = settings.out_dir / DEMO_FOLDER
+    if run.record.used_sample:
+        # the demo's files apart, so that no demo report passes for the user's newest one
+        settings = dataclasses.replace(settings, out_dir=demo_dir)
+    elif demo_dir.is_dir():
+        shutil.rmtree(demo_dir)
+        log.info("removed the demo's report and lists (%s): your own data replaced the demo", demo_dir)
     try:
-        run.report_files = run_report(run.pg, run.report)
+        run.report_files = run_report(run.pg, settings)
     except (OSError, psycopg2.Error) as exc:
         run.pg.rollback()
         raise SegmartError(f"the marts were built, but the report could not be written: {exc}") from exc
@@ -288,7 +364,7 @@ def _log_connect_help(run: BuildRun) -> None:
         f"  data_mart.{name:<34} {kind:<5} " + (f"{rows:>10,} rows" if rows is not None else "")
         for name, kind, rows in _mart_counts(run.pg)
     ]
-    where = "embedded PostgreSQL (stop it with `python run.py db stop`)" if conn_info.embedded else "configured server"
+    where = "embedded PostgreSQL (stop it with `python3 run.py db stop`)" if conn_info.embedded else "configured server"
     log.info(
         "\nBuilt on the %s:\n%s\n\nConnect: %s (password: DBT_ENV_SECRET_PG_PASSWORD in .env or %s)\n"
         '  psql "%s" -c "select * from data_mart.rfm_segment_summary"\n'
@@ -318,6 +394,7 @@ def _summary(record: runlog.RunRecord) -> str:
         f"dbt: {record.dbt_passed} passed, {record.dbt_warned} warned, {record.dbt_failed} failed, "
         f"{record.dbt_skipped} skipped",
     ]
+    lines += [f"dbt warning: {text}" for text in record.dbt_warnings]
     if record.published_marts is not None:
         lines.append(
             f"published: {record.published_marts} marts into data_mart in one transaction "
@@ -325,6 +402,7 @@ def _summary(record: runlog.RunRecord) -> str:
         )
     if record.refused:
         lines.append("refused files: " + "; ".join(record.refused))
+    lines.append("documents made smaller by a newer load: " + ("; ".join(record.shrunk) if record.shrunk else "none"))
     lines.append("stale marts: " + (", ".join(record.stale_marts) if record.stale_marts else "none"))
     lines.append("stale sources: " + ("; ".join(record.stale_sources) if record.stale_sources else "none"))
     lines.append("anomalies of the latest day: " + ("; ".join(record.anomalies) if record.anomalies else "none"))
@@ -338,9 +416,14 @@ def _summary(record: runlog.RunRecord) -> str:
 def _alert(run: BuildRun) -> None:
     settings, record = run.settings, run.record
     failed = record.exit_code not in (EXIT_OK,)
-    if not settings.alert_urls or not alerts.should_send(settings.alert_on, failed):
+    # documents that shrank are worth a message even when alerts go out on failure only
+    if not settings.alert_urls or not alerts.should_send(settings.alert_on, failed or bool(record.shrunk)):
         return
-    title = f"segmart build {record.status}" + (f" (exit {record.exit_code})" if failed else "")
+    title = (
+        f"segmart build {record.status}"
+        + (f" (exit {record.exit_code})" if failed else "")
+        + (f": {len(record.shrunk)} load(s) made documents smaller" if record.shrunk else "")
+    )
     alerts.send(
         settings.alert_urls,
         title=title,
@@ -364,7 +447,11 @@ def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
                 _land(run, sample=sample)
                 _count_files(run)
                 if land_only:
-                    _finish(run, EXIT_PARTIAL if run.record.files_refused else EXIT_OK)
+                    _finish(
+                        run,
+                        EXIT_PARTIAL if run.record.files_refused or run.record.problems else EXIT_OK,
+                        "; ".join(run.record.problems) or None,
+                    )
                     return
                 _build_marts(run)
                 _check_freshness(run)
@@ -439,16 +526,14 @@ def build(
     *,
     sample: bool = False,
     full_refresh: bool = False,
-    keep_going: bool = True,
     land_only: bool = False,
     report: ReportSettings | None = None,
 ) -> int:
-    """The main job; returns its exit code (EXIT_*). ``keep_going`` is the only behaviour now.
+    """The main job; returns its exit code (EXIT_*). A refused file never stops the others.
 
     ``land_only``: load the inbox (archive / reject its files) and record the run, without dbt.
     ``report``: settings of the manager report, written after the marts (when all are fresh).
     """
-    del keep_going  # a refused file never stops the others; kept for callers of the old signature
     try:
         settings = ops_settings.load()
     except SegmartError as exc:
@@ -458,8 +543,11 @@ def build(
 
     record = runlog.RunRecord(full_refresh=full_refresh)
     record.log_file, handler = runlog.open_log_file(settings.log_dir, settings.log_keep_days)
+    from segmart.onec.client import secrets_from_env
+
     runlog.install_secret_filter(
-        [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings)], handler
+        [os.environ.get(PASSWORD_VAR, ""), *settings.alert_urls, *_url_secrets(settings), *secrets_from_env()],
+        handler,
     )
     logging.getLogger("segmart").addHandler(handler)
     run = BuildRun(settings=settings, record=record, report=report)

@@ -48,7 +48,7 @@ def rows(conn: psycopg2.extensions.connection, query: str, params: tuple = ()) -
 
 
 # What a daily build may leave different from a full refresh of the same data, by design
-# (README, "Clusters"): the warm-started k-means records how it started and how many Lloyd
+# (docs/marts.md, "Definitions"): the warm-started k-means records how it started and how many Lloyd
 # steps it took; the elbow is recomputed only on a full refresh or for a new source.
 # None = the whole relation.
 BUILD_DEPENDENT: dict[str, list[str] | None] = {
@@ -57,14 +57,25 @@ BUILD_DEPENDENT: dict[str, list[str] | None] = {
 }
 
 
+# The lineage of a line (its load and its line in that load's file): the same data from
+# another source (an XLSX with a report title, a 1C pull) lands on other line numbers.
+LINEAGE_COLUMNS = ("sales_line_id", "load_id", "line_number")
+
+
 def mart_checksums(
-    pg: psycopg2.extensions.connection, names: Iterable[str] | None = None, *, build_independent: bool = False
+    pg: psycopg2.extensions.connection,
+    names: Iterable[str] | None = None,
+    *,
+    build_independent: bool = False,
+    ignore_columns: Iterable[str] = (),
 ) -> dict[str, str]:
     """Row count and an order-independent checksum of data_mart relations (all by default).
 
     ``build_independent`` leaves out what BUILD_DEPENDENT lists, for comparing a daily build
-    with a full refresh.
+    with a full refresh; ``ignore_columns`` (e.g. LINEAGE_COLUMNS) leaves those columns out
+    of every relation.
     """
+    ignored = set(ignore_columns)
     if names is None:
         names = [
             n for (n,) in rows(pg, "select table_name from information_schema.tables where table_schema = 'data_mart'")
@@ -82,7 +93,7 @@ def mart_checksums(
                 "where table_schema = 'data_mart' and table_name = %s order by ordinal_position",
                 (name,),
             )
-            if column not in skipped
+            if column not in skipped and column not in ignored
         ]
         record = sql.SQL("row({})::text").format(sql.SQL(", ").join(sql.Identifier("t", c) for c in columns))
         query = sql.SQL(

@@ -4,7 +4,7 @@
 environment, so it is set here, at import time, and this module must be
 imported before any ``segmart`` module. ``conftest.py`` imports it first
 (pytest imports conftest before any test module), and ``db``/``runs``
-import it too, so a test can never reach the data of ``python run.py build``
+import it too, so a test can never reach the data of ``python3 run.py build``
 (default ``segmart``) — the test database is ``SEGMART_TEST_DBNAME``,
 default ``segmart_test``.
 """

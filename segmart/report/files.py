@@ -12,10 +12,13 @@ from pathlib import Path
 
 log = logging.getLogger("segmart.report")
 
-# the files this package writes: <family>_<YYYY-MM-DD>.<ext>
+# the files this package writes: <family>_<run date YYYY-MM-DD>[_<sources>].<ext>; the
+# date is the day of the run (not of the data), so the newest file is the latest run's
 OUTPUT_NAME = re.compile(
-    r"^(?P<family>segmart_report|segments_[a-z0-9_]+|cross_sell)_(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>html|xlsx|csv)$"
+    r"^(?P<family>segmart_report|segments_[a-z0-9_]+|cross_sell)_(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:_(?P<sources>[a-z0-9-]+))?\.(?P<ext>html|xlsx|csv)$"
 )
+DEMO_FOLDER = "demo"  # the demo's report and lists, apart from the user's own (removed when own data lands)
 TEMP_PREFIX = ".~segmart-"
 STALE_TEMP_SECONDS = 3600
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -334,8 +333,14 @@ def _warnings(lang: Lang, data: ReportData, stale_days: int) -> list[str]:
 
 def render_html(data: ReportData, lang: Lang, *, stale_days: int = 7, files: list[str] | None = None) -> str:
     charts = Charts(lang)
-    sources = [_source_view(lang, charts, s, data) for s in data.sources]
-    bank = _bank_view(lang, charts, data.bank) if data.bank else None
+    # only the sources that have data get a section; the others are named in one line
+    sources = [_source_view(lang, charts, s, data) for s in data.sources if s.has_data]
+    bank = _bank_view(lang, charts, data.bank) if data.bank and data.bank.clients else None
+    without = [
+        (s.names["source_name_ru"] if lang.code == "ru" else s.names["source_name"])
+        for s in data.sources
+        if not s.has_data
+    ] + ([lang.t("bank_section")] if data.has_mart and bank is None else [])
     template = _environment().get_template("report.html.j2")
     html = template.render(
         t=lang.t,
@@ -356,7 +361,9 @@ def render_html(data: ReportData, lang: Lang, *, stale_days: int = 7, files: lis
                 "ok": r["staged"] == r["accounted"],
             }
             for r in data.reconciliation
+            if r["staged"] or r["accounted"]
         ],
+        without_data=lang.t("not_shown_no_data", names=", ".join(without)) if without and data.has_mart else "",
         warnings=_warnings(lang, data, stale_days),
         files=files or [],
         chart_count=charts.count,
@@ -364,7 +371,3 @@ def render_html(data: ReportData, lang: Lang, *, stale_days: int = 7, files: lis
         as_markup=Markup,
     )
     return html
-
-
-def report_date(data: ReportData) -> dt.date:
-    return data.as_of_date or data.built_at.date()

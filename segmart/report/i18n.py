@@ -67,6 +67,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No data from this source in the marts.",
         "ru": "Данных этого источника в витринах нет.",
     },
+    "not_shown_no_data": {
+        "en": "Not in this report, no data yet: {names}.",
+        "ru": "В отчёт не вошли, данных пока нет: {names}.",
+    },
     "no_bank": {
         "en": "No bank data: data_mart.client_segments is empty.",
         "ru": "Нет данных банка: data_mart.client_segments пуста.",

@@ -55,6 +55,7 @@ def segment_list(
     lang: Lang,
     source: data.SalesSource,
     segments: list[data.Row],
+    run_date: dt.date,
 ) -> CustomerList:
     """customer_rfm of one source, one sheet per RFM segment (every segment, empty ones too)."""
     as_of = source.as_of_date
@@ -85,7 +86,7 @@ def segment_list(
             yield seg, [*values, actions[seg], names.get(prev) if prev else None]
 
     return CustomerList(
-        stem=f"segments_{source.source_system}_{as_of.isoformat()}",
+        stem=f"segments_{source.source_system}_{run_date.isoformat()}",
         currency=source.currency_code,
         sheets=sheets,
         columns=columns,
@@ -94,7 +95,7 @@ def segment_list(
     )
 
 
-def cross_sell_list(conn: psycopg2.extensions.connection, lang: Lang, as_of: dt.date) -> CustomerList:
+def cross_sell_list(conn: psycopg2.extensions.connection, lang: Lang, run_date: dt.date) -> CustomerList:
     """Every bank client with segment, product count, suggested product, why, and the segment's action."""
     columns = [
         Column(lang.t("col_client_id"), "int", 12),
@@ -146,7 +147,7 @@ def cross_sell_list(conn: psycopg2.extensions.connection, lang: Lang, as_of: dt.
             )
 
     return CustomerList(
-        stem=f"cross_sell_{as_of.isoformat()}",
+        stem=f"cross_sell_{run_date.isoformat()}",
         currency="RUB",
         sheets=[("clients", lang.t("sheet_clients"))],
         columns=columns,

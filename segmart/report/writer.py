@@ -11,7 +11,7 @@ import psycopg2.extensions
 from segmart.report import data
 from segmart.report.csvout import write_csv
 from segmart.report.files import atomic_output, prune, remove_stale_temps
-from segmart.report.html import render_html, report_date
+from segmart.report.html import render_html
 from segmart.report.i18n import Lang
 from segmart.report.lists import CustomerList, cross_sell_list, segment_list
 from segmart.report.settings import ReportSettings
@@ -22,10 +22,11 @@ log = logging.getLogger("segmart.report")
 
 def _lists(conn: psycopg2.extensions.connection, lang: Lang, report: data.ReportData) -> list[CustomerList]:
     catalog = data.Catalog.read(conn)
+    run_date = report.built_at.date()
     out = []
     for source in report.sources:
         if source.customers and source.as_of_date:
-            out.append(segment_list(conn, catalog, lang, source, report.segments))
+            out.append(segment_list(conn, catalog, lang, source, report.segments, run_date))
     bank = report.bank
     if bank and bank.clients and bank.as_of_date:
         try:
@@ -33,8 +34,16 @@ def _lists(conn: psycopg2.extensions.connection, lang: Lang, report: data.Report
         except data.Missing as exc:
             log.warning("no cross-sell list: %s is missing", exc)
         else:
-            out.append(cross_sell_list(conn, lang, bank.as_of_date))
+            out.append(cross_sell_list(conn, lang, run_date))
     return out
+
+
+def report_name(report: data.ReportData) -> str:
+    """``segmart_report_<run date>_<sources with data>.html``: the newest file is the latest run."""
+    sources = [s.source_system for s in report.sources if s.has_data]
+    if report.bank and report.bank.clients:
+        sources.append("bank")
+    return f"segmart_report_{report.built_at.date().isoformat()}{'_' + '-'.join(sources) if sources else ''}.html"
 
 
 def write_reports(
@@ -72,7 +81,7 @@ def write_reports(
                 log.info("wrote %s (%s rows)", final, f"{rows:,}")
                 written.append(final)
         html = render_html(report, language, stale_days=stale_days, files=[p.name for p in written])
-        final = out_dir / f"segmart_report_{report_date(report).isoformat()}.html"
+        final = out_dir / report_name(report)
         with atomic_output(final) as temp:
             temp.write_text(html, encoding="utf-8")
         written.append(final)

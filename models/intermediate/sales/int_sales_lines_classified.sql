@@ -7,6 +7,10 @@
     A full build finds each document's newest load with a narrow pass of its
     own instead of reading a `lines` CTE twice: PostgreSQL would write every
     line to a temporary file for the second read and run no parallel plan.
+
+    A 1C pull may withdraw a document (unposted or marked for deletion in 1C):
+    the withdrawal counts as a load of the document without lines, so when it
+    is the document's newest load, every line of it is `withdrawn_at_source`.
 -#}
 -- depends_on: {{ ref('stg_loader__load_batches') }}
 {{
@@ -34,19 +38,51 @@ non_product_codes as (
     select * from {{ ref('sales_non_product_codes') }}
 ),
 
-newest_load as (
-    -- the superseding rule: the newest load of a document wins. Loads are
-    -- numbered in landing order, so a new load's documents have their newest
-    -- load among the new lines.
+withdrawals as (
+    select
+        {{ concat_key(["'onec'", 'order_id']) }} as document_key,
+        load_id
+    from {{ ref('stg_sales__onec_withdrawn_documents') }}
+    {% if is_incremental() %}
+        where load_id > {{ load_watermark() }}
+    {% endif %}
+),
+
+line_loads as (
     select
         document_key,
-        max(load_id) as newest_load_id
+        max(load_id) as newest_line_load_id
     {% if is_incremental() -%}
         from lines
     {%- else -%}
         from {{ ref('int_sales_lines_unioned') }}
     {%- endif %}
     group by document_key
+),
+
+withdrawal_loads as (
+    select
+        document_key,
+        max(load_id) as newest_withdrawal_load_id
+    from withdrawals
+    group by document_key
+),
+
+newest_load as (
+    -- the superseding rule: the newest load of a document wins. Loads are
+    -- numbered in landing order, so a new load's documents have their newest
+    -- load among the new lines (or the new withdrawals).
+    select
+        coalesce(line_loads.document_key, withdrawal_loads.document_key) as document_key,
+        greatest(line_loads.newest_line_load_id, withdrawal_loads.newest_withdrawal_load_id) as newest_load_id,
+        coalesce(
+            withdrawal_loads.newest_withdrawal_load_id > line_loads.newest_line_load_id
+            or line_loads.newest_line_load_id is null,
+            false
+        ) as is_withdrawn
+    from line_loads
+    full outer join withdrawal_loads
+        on line_loads.document_key = withdrawal_loads.document_key
 ),
 
 {% if is_incremental() %}
@@ -73,7 +109,10 @@ newest_load as (
             this.is_product,
             this.line_kind,
             newest_load.newest_load_id,
-            'superseded_by_newer_load' as exclusion_reason
+            case
+                when newest_load.is_withdrawn then 'withdrawn_at_source'
+                else 'superseded_by_newer_load'
+            end as exclusion_reason
         from {{ this }} as this
         inner join newest_load
             on this.document_key = newest_load.document_key
@@ -90,6 +129,7 @@ classified as (
         newest_load.newest_load_id,
         non_product_codes.line_kind,
         case
+            when newest_load.is_withdrawn then 'withdrawn_at_source'
             when lines.load_id < newest_load.newest_load_id then 'superseded_by_newer_load'
             when lines.is_adjustment then 'bad_debt_adjustment'
             when lines.quantity = 0 then 'zero_quantity'
