@@ -147,7 +147,8 @@ def _build_marts(run: BuildRun) -> None:
         return
     build_state.forget(run.pg)
     # unit tests are design checks for CI (the test suite runs them), not for the nightly job
-    extra = ["--exclude-resource-type", "unit_test", *(["--exclude", *plan.exclude] if plan.exclude else [])]
+    # the CLV marts read what the CLV step writes after this pass: they are built by it (_forecast_clv)
+    extra = ["--exclude-resource-type", "unit_test", "--exclude", CLV_SELECTOR, *plan.exclude]
     outcome = locks.build(
         full_refresh=record.full_refresh,
         lock_timeout=settings.lock_timeout,
@@ -195,6 +196,52 @@ def _check_freshness(run: BuildRun) -> None:
     assert run.pg is not None
     run.record.stale_sources = freshness.stale_sources(lock_timeout=run.settings.lock_timeout)
     run.record.anomalies = freshness.latest_day_anomalies(run.pg)
+
+
+CLV_SELECTOR = "source:clv+"  # the models downstream of what segmart/clv writes
+
+
+def _forecast_clv(run: BuildRun) -> None:
+    """Fit BG/NBD + Gamma-Gamma per source, then build the CLV marts (a second dbt pass)."""
+    import psycopg2
+
+    from segmart.clv import job
+
+    if run.outcome is None or run.outcome.returncode != 0 or run.outcome.attempts == 0:
+        if run.outcome is not None and run.outcome.attempts == 0:
+            log.info("CLV: nothing to refit (dbt did not run)")
+        else:
+            log.warning("CLV not refreshed: the marts it reads are stale (see the summary)")
+        return
+    assert run.pg is not None
+    try:
+        fits = job.run(run.pg)
+    except psycopg2.Error as exc:
+        run.pg.rollback()
+        raise SegmartError(f"the CLV step could not read the calibration summary or write schema clv: {exc}") from exc
+    not_fitted = [f"{f['source_system']} ({f['fit_scope']}): {f['fit_message']}" for f in fits if f["fit_message"]]
+    if not_fitted:
+        log.warning("CLV fits with a model missing (see clv_model_fit): %s", "; ".join(not_fitted))
+    settings, record = run.settings, run.record
+    outcome = locks.build(
+        full_refresh=record.full_refresh,
+        lock_timeout=settings.lock_timeout,
+        retries=settings.lock_retries,
+        retry_wait=settings.lock_retry_wait,
+        extra_args=["--select", CLV_SELECTOR, "--exclude-resource-type", "unit_test"],
+    )
+    record.dbt_passed += outcome.count("success", "pass")
+    record.dbt_warned += outcome.count("warn")
+    record.dbt_failed += outcome.count("error", "fail", "runtime error")
+    record.dbt_skipped += outcome.count("skipped")
+    record.stale_marts += outcome.stale_marts()
+    if outcome.returncode != 0:
+        build_state.forget(run.pg)  # the next build runs dbt again, whatever landed
+        raise SegmartError(f"the CLV marts were not built (dbt exit {outcome.returncode}; see the log)")
+    build_state.record(run.pg, build_state.current(run.pg))  # now with the CLV relations
+
+
+POST_BUILD.append(_forecast_clv)
 
 
 def _write_report(run: BuildRun) -> None:

@@ -9,7 +9,7 @@ from psycopg2 import sql
 
 from pytests.support import testdb  # noqa: F401  (chooses the test database: see its docstring)
 
-PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "ops")
+PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "ops", "clv")
 
 
 def reset_database(conn: psycopg2.extensions.connection) -> None:
