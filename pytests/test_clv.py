@@ -158,3 +158,212 @@ def test_discounted_value_is_the_discounted_sum_of_monthly_purchases() -> None:
     assert undiscounted[0] == pytest.approx(year[0], rel=1e-12)
     discounted = discounted_value(bg, spend, x, t_x, big_t, months=12, monthly_discount_rate=0.01)
     assert year[0] / 1.01**12 < discounted[0] < year[0] / 1.01
+
+
+# --- the CLV step and marts in a build --------------------------------------------------------------
+
+
+def _frame(pg, query: str) -> pd.DataFrame:
+    with pg.cursor() as cur:
+        cur.execute(query)
+        names = [d.name for d in cur.description]
+        out = pd.DataFrame(cur.fetchall(), columns=names)
+    pg.commit()
+    return out
+
+
+def _reference_scores(fit: pd.Series, summary: pd.DataFrame, months: int, rate: float) -> pd.DataFrame:
+    """P(alive), E[Y(t)], E[spend] and CLV from the printed formulas, in plain numpy (no segmart code)."""
+    bg = BgNbdParams(fit.r, fit.alpha, fit.a, fit.b, 0.0, 0, 0)
+    x = summary["repeat_purchases"].to_numpy(dtype=float)
+    t_x = summary["recency_span_days"].to_numpy(dtype=float)
+    big_t = summary["customer_age_days"].to_numpy(dtype=float)
+    m = np.nan_to_num(summary["mean_repeat_spend"].to_numpy(dtype=float))
+    alive = 1 / (
+        1
+        + (x > 0) * fit.a / np.maximum(fit.b + x - 1, 1e-300) * ((fit.alpha + big_t) / (fit.alpha + t_x)) ** (fit.r + x)
+    )
+    out = pd.DataFrame({"probability_alive": alive}, index=summary["customer_id"])
+    for days in (30, 90, 365):
+        out[f"expected_purchases_{days}d"] = _direct_expectation(bg, float(days), x, t_x, big_t)
+    spend = fit.p * (fit.gamma + np.where(x > 0, np.maximum(m, 0), 0) * x) / (fit.p * x + fit.q - 1)
+    out["expected_average_spend"] = spend
+    value, before = np.zeros_like(x), np.zeros_like(x)
+    for month in range(1, months + 1):
+        upto = _direct_expectation(bg, month * 365.2425 / 12, x, t_x, big_t)
+        value += (upto - before) * spend / (1 + rate) ** month
+        before = upto
+    out["clv"] = value
+    return out
+
+
+def _check_step_against_reference(pg) -> pd.DataFrame:
+    fits = _frame(pg, "select * from clv.model_fits where fit_scope = 'forecast' and fit_status = 'fitted'")
+    periods = _frame(pg, "select * from intermediate.int_clv_calibration_periods_derived")
+    summary = _frame(pg, "select * from intermediate.int_customer_clv_summarised")
+    scores = _frame(pg, "select * from clv.customer_scores").set_index("customer_id")
+    assert len(fits) >= 1
+    for fit in fits.itertuples():
+        period = periods.set_index("source_system").loc[fit.source_system]
+        rows_ = summary[summary["source_system"] == fit.source_system]
+        expected = _reference_scores(fit, rows_, int(period.horizon_months), float(period.monthly_discount_rate))
+        got = scores[scores["source_system"] == fit.source_system].loc[expected.index]
+        for column in expected.columns:
+            np.testing.assert_allclose(
+                got[column].to_numpy(dtype=float), expected[column].to_numpy(), rtol=1e-6, atol=0, err_msg=column
+            )
+    return summary
+
+
+@pytest.fixture(scope="module")
+def sample_built(connection_info):
+    """The demo data through `segmart build` (both dbt passes and the CLV step), in the test database."""
+    from pytests.support.db import reset_database
+    from pytests.support.runs import run_cli
+    from segmart import db
+
+    pg = db.connect(connection_info)
+    reset_database(pg)
+    result = run_cli("build", "--sample", "--no-report")
+    assert "status: success (exit 0)" in result.stderr, result.stderr[-3000:]
+    yield pg
+    pg.close()
+
+
+@pytest.mark.slow
+def test_build_fills_the_clv_marts_for_every_source(sample_built) -> None:
+    pg = sample_built
+    fits = _frame(pg, "select * from data_mart.clv_model_fit order by source_system, fit_scope")
+    assert sorted(zip(fits.source_system, fits.fit_scope, strict=True)) == [
+        ("onec", "forecast"),
+        ("onec", "holdout"),
+        ("uci", "forecast"),
+        ("uci", "holdout"),
+    ]
+    assert set(fits.fit_status) == {"fitted"}, fits[["source_system", "fit_scope", "fit_message"]]
+    clv = _frame(pg, "select * from data_mart.customer_clv")
+    rfm = _frame(pg, "select source_system, customer_id, rfm_segment from data_mart.customer_rfm")
+    assert len(clv) == len(rfm) and clv["is_scored"].all()
+    summary = _check_step_against_reference(pg)
+    assert summary.groupby("source_system").size().to_dict() == clv.groupby("source_system").size().to_dict()
+    # the mart holds the step's numbers, rounded to its scale
+    scores = _frame(pg, "select customer_id, source_system, clv from clv.customer_scores")
+    merged = clv.merge(scores, on=["source_system", "customer_id"])
+    assert np.allclose(merged["customer_lifetime_value"].astype(float), merged["clv"], atol=0.005, rtol=0)
+    # the holdout: totals are the sum of the segments, and the actual purchases are those after the holdout date
+    check = _frame(pg, "select * from data_mart.clv_holdout_check")
+    for source, rows_ in check.groupby("source_system"):
+        total = rows_[rows_["is_source_total"]].iloc[0]
+        parts = rows_[~rows_["is_source_total"]]
+        assert total.customers == parts["customers"].sum()
+        assert total.actual_purchases == parts["actual_purchases"].sum()
+        in_holdout = summary[(summary["source_system"] == source) & summary["is_in_holdout"]]
+        assert total.customers == len(in_holdout)
+        assert total.actual_purchases == in_holdout["holdout_actual_purchases"].sum()
+        assert 0.3 < float(total.predicted_to_actual_ratio) < 3
+
+
+@pytest.mark.slow
+def test_the_report_data_and_lists_carry_the_clv_marts(sample_built, tmp_path: Path) -> None:
+    """The data layer of the CLV section and the XLSX columns (the page itself needs chromium: test_report.py)."""
+    import openpyxl
+
+    from segmart.report import write_reports
+    from segmart.report.data import TOP_CLV_CUSTOMERS, read_report_data
+
+    pg = sample_built
+    report = read_report_data(pg)
+    clv = _frame(pg, "select * from data_mart.customer_clv")
+    for source in report.sources:
+        mine = clv[clv["source_system"] == source.source_system]
+        segments = source.blocks["clv_segments"].rows
+        assert sum(r["customers"] for r in segments) == len(mine)
+        assert float(sum(r["expected_revenue"] for r in segments)) == pytest.approx(
+            float(mine["customer_lifetime_value"].sum()), abs=0.01
+        )
+        gone = {r["rfm_segment"]: float(r["share_gone"]) for r in segments}
+        by_segment = mine.groupby("rfm_segment")["is_probably_gone"].mean().to_dict()
+        assert gone == pytest.approx(by_segment)
+        top = [r["customer_id"] for r in source.blocks["clv_top"].rows]
+        expected_top = mine.sort_values(["customer_lifetime_value", "customer_id"], ascending=[False, True])
+        assert top == expected_top["customer_id"].head(TOP_CLV_CUSTOMERS).tolist()
+        holdout = source.blocks["clv_holdout"].rows
+        assert holdout[0]["is_source_total"] and not any(r["is_source_total"] for r in holdout[1:])
+    files = write_reports(pg, tmp_path, "en", keep=2, csv_delimiter=",")
+    html = next(p for p in files if p.suffix == ".html").read_text(encoding="utf-8")
+    uci = clv[clv["source_system"] == "uci"]
+    total = f"£{float(uci['customer_lifetime_value'].sum()):,.2f}"
+    assert f"Expected revenue of the next 12 months: {total} from {len(uci):,} customers" in html
+    book = openpyxl.load_workbook(next(p for p in files if p.name.startswith("segments_uci_") and p.suffix == ".xlsx"))
+    headers = [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))]
+    assert headers[-3:] == ["P(still buying)", "Purchases next 365 d", "CLV"]
+    values = {str(row[0]): row[-1] for sheet in book.worksheets for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert len(values) == len(uci)
+    expected = dict(zip(uci["customer_id"], uci["customer_lifetime_value"].astype(float), strict=True))
+    assert values == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.slow
+def test_a_source_without_repeat_buyers_is_reported_and_the_build_stays_green(clean_pg, tmp_path: Path) -> None:
+    from pytests.support.runs import run_cli
+    from segmart.pipeline import sample_files
+
+    lonely = tmp_path / "one_purchase_each.csv"
+    lines = ["InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"]
+    for n in range(40):  # 40 customers, one invoice each, on different days
+        lines.append(f"{500000 + n},85123A,WHITE HEART,2,3/{1 + n % 28}/2011 10:00,2.55,{20000 + n},United Kingdom")
+    lonely.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _uci, onec = sample_files()[0]
+    run_cli("sales", str(lonely), str(onec))
+    result = run_cli("build", "--no-report")
+    assert "status: success (exit 0)" in result.stderr, result.stderr[-3000:]
+    assert "at least 10 repeat buyers" in result.stderr  # logged as a warning
+    pg = clean_pg
+    fits = _frame(pg, "select * from data_mart.clv_model_fit where source_system = 'uci'")
+    assert set(fits.fit_status) == {"not_fitted"}
+    messages = dict(zip(fits.fit_scope, fits.fit_message, strict=True))
+    assert "this data has 0 of 40 customers" in messages["forecast"]
+    assert "this data has 0 of 0 customers" in messages["holdout"]  # nobody had bought 90 days before
+    clv = _frame(pg, "select source_system, is_scored from data_mart.customer_clv")
+    assert (~clv.loc[clv.source_system == "uci", "is_scored"]).all() and (clv.source_system == "uci").sum() == 40
+    assert clv.loc[clv.source_system == "onec", "is_scored"].all()
+
+
+@pytest.mark.slow
+def test_real_uci_expectations_agree_with_an_independent_numpy_derivation(connection_info) -> None:
+    from pytests.support.files import real_data_or_skip
+    from pytests.support.reference import Marts
+    from pytests.support.runs import land_real_file, run_cli
+
+    path = real_data_or_skip()
+    pg = land_real_file(connection_info)
+    try:
+        result = run_cli("build", "--no-report", timeout=3000)
+        assert "status: success" in result.stderr, result.stderr[-3000:]
+        summary = _check_step_against_reference(pg)
+        # the calibration summary itself, recomputed from the file by the pandas reference
+        marts = Marts(path)
+        docs = marts.customer_documents().reset_index()
+        as_of = pd.Timestamp(marts.as_of_date)
+        purchases = docs[~docs["is_return"]].groupby(["customer_id", "order_date"])["amount"].sum().reset_index()
+        first = purchases.groupby("customer_id")["order_date"].min()
+        grouped = purchases.groupby("customer_id")
+        ref = pd.DataFrame({"x": grouped.size() - 1})
+        ref["t_x"] = (grouped["order_date"].max() - first).dt.days
+        ref["T"] = (as_of - pd.Timedelta(days=1) - first).dt.days
+        later = purchases[purchases["order_date"] > purchases["customer_id"].map(first)]
+        returns = docs[docs["is_return"]].groupby("customer_id")["amount"].sum()
+        net = later.groupby("customer_id")["amount"].sum().reindex(ref.index, fill_value=0) + returns.reindex(
+            ref.index, fill_value=0
+        )
+        ref["m"] = (net / 1e6 / ref["x"]).where(ref["x"] > 0)
+        got = summary[summary["source_system"] == "uci"].set_index("customer_id").loc[ref.index]
+        assert (got["repeat_purchases"].to_numpy() == ref["x"].to_numpy()).all()
+        assert (got["recency_span_days"].to_numpy() == ref["t_x"].to_numpy()).all()
+        assert (got["customer_age_days"].to_numpy() == ref["T"].to_numpy()).all()
+        np.testing.assert_allclose(got["mean_repeat_spend"].astype(float), ref["m"], atol=1e-6, rtol=0)
+        negative = int((ref["m"] <= 0).sum())
+        fit = _frame(pg, "select * from data_mart.clv_model_fit where source_system = 'uci' and fit_scope = 'forecast'")
+        assert int(fit.excluded_spend_customers.iloc[0]) == negative
+    finally:
+        pg.close()
