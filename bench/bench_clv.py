@@ -9,7 +9,8 @@ history), so the fits have a known truth. Steps, each timed on the same arrays:
 
   fit       segmart.clv.fit: BG/NBD + Gamma-Gamma (identical summaries collapsed
             with weights, gammaln per distinct x, L-BFGS-B then Nelder-Mead)
-  score     segmart.clv.score: P(alive), E[Y] at 30/90/365 days, E[spend], 12-month CLV
+  score     segmart.clv.score.score_customers: P(alive), E[Y] at 30/90/365 days, E[spend],
+            12-month CLV (purchase terms once per distinct (x, t_x, T))
   baseline  the textbook route in numpy/scipy: the per-customer log-likelihood over
             every row, Nelder-Mead on the log-parameters (what lifetimes does), and the
             printed conditional expectation with scipy's hyp2f1 for the same scores
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from segmart.clv.fit import BgNbdParams, fit_bgnbd, fit_gamma_gamma  # noqa: E402
-from segmart.clv.score import discounted_value, expected_purchases, expected_spend, p_alive  # noqa: E402
+from segmart.clv.score import score_customers  # noqa: E402
 
 log = logging.getLogger("bench")
 
@@ -75,12 +76,12 @@ def segmart_fit(d: dict[str, np.ndarray]) -> tuple:
 
 
 def segmart_score(d: dict[str, np.ndarray], fits: tuple) -> np.ndarray:
+    """What the CLV step computes per customer (segmart.clv.job calls the same function)."""
     bg, gg = fits
-    alive = p_alive(bg, d["x"], d["t_x"], d["T"])
-    for days in (30, 90, 365):
-        expected_purchases(bg, float(days), d["x"], d["t_x"], d["T"])
-    spend = expected_spend(gg, d["x"], d["m"])
-    return discounted_value(bg, spend, d["x"], d["t_x"], d["T"], months=12, monthly_discount_rate=0.01) + 0 * alive
+    columns = score_customers(
+        bg, gg, d["x"], d["t_x"], d["T"], d["m"], horizons=(30, 90, 365), months=12, monthly_discount_rate=0.01
+    )
+    return columns["clv"]
 
 
 def _direct_ll(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> float:

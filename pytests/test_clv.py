@@ -30,7 +30,7 @@ from segmart.clv.fit import (
     fit_gamma_gamma,
     spend_fit_mask,
 )
-from segmart.clv.score import discounted_value, expected_purchases, expected_spend, p_alive
+from segmart.clv.score import discounted_value, expected_purchases, expected_spend, p_alive, score_customers
 
 CDNOW_CALIBRATION_END = pd.Timestamp("1997-09-30")
 
@@ -158,6 +158,20 @@ def test_discounted_value_is_the_discounted_sum_of_monthly_purchases() -> None:
     assert undiscounted[0] == pytest.approx(year[0], rel=1e-12)
     discounted = discounted_value(bg, spend, x, t_x, big_t, months=12, monthly_discount_rate=0.01)
     assert year[0] / 1.01**12 < discounted[0] < year[0] / 1.01
+
+
+def test_scoring_once_per_distinct_summary_equals_scoring_every_customer(cdnow: pd.DataFrame) -> None:
+    bg = fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    gg = fit_gamma_gamma(cdnow["x"], cdnow["mean_spend"])
+    x, t_x, big_t, m = (cdnow[c].to_numpy(dtype=float) for c in ("x", "t_x", "T", "mean_spend"))
+    got = score_customers(bg, gg, x, t_x, big_t, m, horizons=(4, 13, 52), months=12, monthly_discount_rate=0.01)
+    assert np.array_equal(got["probability_alive"], p_alive(bg, x, t_x, big_t))
+    assert np.array_equal(got["expected_purchases_13d"], expected_purchases(bg, 13.0, x, t_x, big_t))
+    spend = expected_spend(gg, x, m)
+    assert np.array_equal(got["expected_average_spend"], spend)
+    value = discounted_value(bg, spend, x, t_x, big_t, months=12, monthly_discount_rate=0.01)
+    np.testing.assert_allclose(got["clv"], value, rtol=1e-13, atol=0)
+    assert len(np.unique(np.column_stack((x, t_x, big_t)), axis=0)) < len(x)  # the shortcut has work to save
 
 
 # --- the CLV step and marts in a build --------------------------------------------------------------

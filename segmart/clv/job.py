@@ -23,7 +23,7 @@ import pandas as pd
 import psycopg2.extensions
 
 from segmart.clv.fit import BgNbdParams, ClvFitError, GammaGammaParams, fit_bgnbd, fit_gamma_gamma, spend_fit_mask
-from segmart.clv.score import discounted_value, expected_purchases, expected_spend, p_alive
+from segmart.clv.score import expected_purchases, score_customers
 
 log = logging.getLogger("segmart.clv")
 
@@ -188,31 +188,26 @@ def score_source(
     fits.append(_fit_row(period, "forecast", forecast, rows, spend, x, start, fitted_at))
     scores = pd.DataFrame(columns=SCORE_COLUMNS)
     if forecast.bgnbd is not None:
-        bg = forecast.bgnbd
+        columns = score_customers(
+            forecast.bgnbd,
+            forecast.gamma_gamma,
+            x,
+            t_x,
+            big_t,
+            spend,
+            horizons=HORIZONS_DAYS,
+            months=period.horizon_months,
+            monthly_discount_rate=period.monthly_discount_rate,
+        )
         scores = pd.DataFrame(
             {
                 "source_system": period.source_system,
                 "customer_id": rows["customer_id"].to_numpy(),
                 "as_of_date": period.as_of_date,
-                "probability_alive": p_alive(bg, x, t_x, big_t),
-                **{f"expected_purchases_{d}d": expected_purchases(bg, float(d), x, t_x, big_t) for d in HORIZONS_DAYS},
-            }
+                **columns,
+            },
+            columns=SCORE_COLUMNS,
         )
-        if forecast.gamma_gamma is not None:
-            average = expected_spend(forecast.gamma_gamma, x, spend)
-            scores["expected_average_spend"] = average
-            scores["clv"] = discounted_value(
-                bg,
-                average,
-                x,
-                t_x,
-                big_t,
-                months=period.horizon_months,
-                monthly_discount_rate=period.monthly_discount_rate,
-            )
-        else:
-            scores["expected_average_spend"] = np.nan
-            scores["clv"] = np.nan
     cal = rows[rows["is_in_holdout"].astype(str).str.lower().isin(("t", "true"))]
     hx = cal["holdout_repeat_purchases"].to_numpy(dtype=np.float64)
     htx = cal["holdout_recency_span_days"].to_numpy(dtype=np.float64)
