@@ -10,7 +10,9 @@ report in the publishing issue used ``--format onec --rows 3000000 --customers
 ``segmart build`` runs. Each run is the real command in a child process, with
 the default lock timeout (``SEGMART_LOCK_TIMEOUT``, 5 s), which made the full
 refresh at 3M lines fail every time before the mart keys moved to the end of
-the run.
+the run. Each run also prints its publication (``ops.publish_log``): how many
+marts it moved into data_mart and how long that transaction held their locks,
+the window in which a BI query on a replaced mart waits.
 
 The baseline in the same run is the full refresh of the same data: the daily
 build is printed as a share of it. The slowest nodes of each run come from
@@ -84,6 +86,26 @@ def generate(path: Path, rows: int, customers: int, days: int, start: str, seed:
     )  # fmt: skip
 
 
+def last_publication() -> str:
+    """The newest publication: how many marts, and how long its transaction held their locks."""
+    pg = db.connect(db.resolve())
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select to_regclass('ops.publish_log') is not null")
+            if not cur.fetchone()[0]:
+                return "no publication"
+            cur.execute(
+                "select cardinality(marts), attempts, lock_held_seconds from ops.publish_log"
+                " order by publish_id desc limit 1"
+            )
+            row = cur.fetchone()
+    finally:
+        pg.close()
+    if row is None:
+        return "no publication"
+    return f"published {row[0]} marts, locks held {row[2]:.3f} s (attempt {row[1]})"
+
+
 def reset_database() -> None:
     info = db.resolve()
     pg = db.connect(info)
@@ -124,12 +146,12 @@ def main() -> None:
                 seconds, code = segmart(env, "build", "--full-refresh")
                 fulls.append(seconds)
                 codes.append(code)
-                log.info("%d lines: full refresh %d: %.1fs, exit %d; %s", rows, repeat + 1, seconds, code,
-                         slowest(scratch))  # fmt: skip
+                log.info("%d lines: full refresh %d: %.1fs, exit %d; %s; %s", rows, repeat + 1, seconds, code,
+                         last_publication(), slowest(scratch))  # fmt: skip
             day.rename(scratch / "inbox" / "sales" / day.name)
             daily, daily_code = segmart(env, "build")
-            log.info("%d lines: daily build (one new day): %.1fs, exit %d; %s", rows, daily, daily_code,
-                     slowest(scratch, 10))  # fmt: skip
+            log.info("%d lines: daily build (one new day): %.1fs, exit %d; %s; %s", rows, daily, daily_code,
+                     last_publication(), slowest(scratch, 10))  # fmt: skip
             full = statistics.median(fulls)
             log.info(
                 "\n%d lines, %d customers (load average %s):\n  full refresh: median %.1fs of %d, exit codes %s\n"

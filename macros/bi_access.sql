@@ -6,7 +6,9 @@
     role from the moment it exists (a rebuild swaps tables inside one
     transaction, so BI never sees a table it cannot read).
     on-run-end: grant select on what already exists, for tables made before
-    the role existed.
+    the role existed. When the marts are built beside data_mart and published
+    (SEGMART_MART_BUILD_SCHEMA, see generate_schema_name), the build schema
+    gets the same default privileges, and no usage.
 
     The role name comes from SEGMART_BI_ROLE (default bi_reader). It is a
     group role without login; give it to a login user for Power BI:
@@ -35,6 +37,13 @@
         create schema if not exists {{ schema }};
         grant usage on schema {{ schema }} to {{ role }};
         alter default privileges in schema {{ schema }} grant select on tables to {{ role }};
+        {%- if segmart_mart_build_schema() %}
+        -- the marts built beside data_mart carry the grant into data_mart when they are
+        -- published; the role has no usage on the build schema, so it never reads them there
+        create schema if not exists {{ adapter.quote(segmart_mart_build_schema()) }};
+        alter default privileges in schema {{ adapter.quote(segmart_mart_build_schema()) }}
+            grant select on tables to {{ role }};
+        {%- endif %}
     end
     $bi$;
 {% endmacro %}

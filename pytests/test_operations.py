@@ -16,6 +16,7 @@ import signal
 import time
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from pytests.support.db import mart_checksums, reset_database, rows, scalar
@@ -338,31 +339,46 @@ def test_a_full_refresh_slower_than_the_lock_timeout_never_waits_on_its_own_lock
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("relation", "seed"),
+    [
+        # a BI session on a live mart: the build is done in data_mart_build, the publication waits
+        ("data_mart.customer_rfm", 107),
+        # an administrator's session on a table the build replaces: dbt itself waits, and `dbt retry`
+        ("intermediate.int_sales_as_of_dates_derived", 110),
+    ],
+)
 def test_a_lock_released_between_retries_lets_the_build_finish(
-    built: Folders, connection_info, pg, tmp_path: Path
+    built: Folders, connection_info, pg, tmp_path: Path, relation: str, seed: int
 ) -> None:
-    """An outside session holds customer_rfm for about 1.5 retry waits, then lets go: the
-    build's ``dbt retry`` finds the previous run, rebuilds the mart and exits 0."""
+    """An outside session holds a relation for about 1.5 retry waits, then lets go: the
+    retry (``dbt retry``, which finds the previous run, or the publication's) gets through,
+    the marts are refreshed and the build exits 0."""
     retry_wait = 4.0
     before = mart_checksums(pg, ["customer_rfm"])
-    built.drop("sales", generate_sales(tmp_path / "shop_2011_10.csv", rows=800, seed=107, start="2011-10-01"))
-    blocker = reader_connection(connection_info, application="Power BI Desktop")
+    built.drop("sales", generate_sales(tmp_path / f"shop_{seed}.csv", rows=800, seed=seed, start="2011-10-01"))
+    if relation.startswith("data_mart."):
+        blocker = reader_connection(connection_info, application="Power BI Desktop")
+    else:
+        blocker = psycopg2.connect(**{**connection_info.dsn_kwargs(), "application_name": "DBeaver"})
     blocker.autocommit = False
     with blocker.cursor() as cur:
-        cur.execute("select count(*) from data_mart.customer_rfm")
+        cur.execute(f"select count(*) from {relation}")
         cur.fetchone()
     released: list[float] = []
 
     def release_after_first_wait() -> None:
-        watcher = reader_connection(connection_info, application="ops-test watcher")
+        # the owner, who can see every schema (the BI role cannot even name intermediate's tables)
+        watcher = psycopg2.connect(**{**connection_info.dsn_kwargs(), "application_name": "ops-test watcher"})
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 with watcher.cursor() as cur:
                     cur.execute(
                         "select count(*) from pg_locks as l inner join pg_stat_activity as a on a.pid = l.pid "
-                        "where not l.granted and l.relation = 'data_mart.customer_rfm'::regclass "
-                        "and a.application_name like 'segmart-dbt-%'"
+                        "where not l.granted and l.relation = %s::regclass "
+                        "and a.application_name like 'segmart-dbt-%%'",
+                        (relation,),
                     )
                     (waiting,) = cur.fetchone()
                 if waiting:
@@ -391,11 +407,120 @@ def test_a_lock_released_between_retries_lets_the_build_finish(
     assert result.returncode == 0, result.stderr[-4000:]
     retries = re.findall(r"lock timeout \(1\.0 s\) on ([^:]+): still locked; attempt (\d) of 5", result.stderr)
     assert 1 <= len(retries) <= 2, result.stderr[-4000:]
-    assert all("data_mart.customer_rfm" in names for names, _attempt in retries)
+    assert all(relation in names for names, _attempt in retries)
     assert "Could not find previous run" not in result.stderr + result.stdout
+    if relation.startswith("intermediate."):
+        assert "$ dbt retry" in result.stderr
     assert mart_checksums(pg, ["customer_rfm"]) != before
     run = last_run(pg)
     assert run["run_status"] == "success" and run["exit_code"] == 0 and not run["stale_marts"]
+
+
+PUBLISHED_TOGETHER = ["customer_rfm", "rfm_segment_summary", "monthly_kpis", "sales_lines", "sales_line_audit"]
+
+
+@pytest.mark.slow
+def test_a_failing_data_test_publishes_nothing_and_the_alert_names_the_test_and_the_mart(
+    built: Folders, pg, tmp_path: Path
+) -> None:
+    before = mart_checksums(pg, PUBLISHED_TOGETHER)
+    built.drop("sales", generate_sales(tmp_path / "shop_2011_12.csv", rows=600, seed=108, start="2011-12-01"))
+    # a line slipped into staging behind the loader's back, into a load that is already built:
+    # the audit's "every staged line is classified" test on sales_line_audit fails
+    with pg.cursor() as cur:
+        cur.execute("create temp table smuggled (like staging.sales_uci_lines)")
+        cur.execute(
+            "insert into smuggled select * from staging.sales_uci_lines"
+            " where load_id = (select min(load_id) from staging.sales_uci_lines) order by line_number limit 1"
+        )
+        cur.execute("update smuggled set line_number = line_number + 1000000")
+        cur.execute("insert into staging.sales_uci_lines select * from smuggled returning load_id, line_number")
+        smuggled = cur.fetchone()
+    pg.commit()
+    try:
+        with Stub() as stub:
+            result = segmart(built, "build", SEGMART_ALERT_URLS=f"json://127.0.0.1:{stub.port}/audit")
+    finally:
+        with pg.cursor() as cur:
+            cur.execute("delete from staging.sales_uci_lines where (load_id, line_number) = %s", (smuggled,))
+        pg.commit()
+    assert result.returncode == 1, result.stderr[-4000:]
+    summary = result.stderr.split("status:")[-1]
+    assert "nothing was published, data_mart keeps the previous build" in summary, summary
+    assert re.search(r"failed: expression_is_true_sales_line_audit\S* on sales_line_audit \(fail\)", summary), summary
+    # every mart is exactly the previous build, though the run built new ones beside them
+    assert mart_checksums(pg, PUBLISHED_TOGETHER) == before
+    assert scalar(pg, "select count(*) from data_mart_build.customer_rfm") > 0
+    assert len(stub.received) == 1
+    assert "expression_is_true_sales_line_audit" in stub.received[0]["message"]
+    assert "nothing was published" in stub.received[0]["message"]
+    run = last_run(pg)
+    assert run["run_status"] == "partial" and run["exit_code"] == 1
+    assert "data_mart.customer_rfm" in run["stale_marts"]
+    # once the line is gone, the next build publishes the new file
+    again = segmart(built, "build")
+    assert again.returncode == 0, again.stderr[-4000:]
+    after = mart_checksums(pg, PUBLISHED_TOGETHER)
+    assert after["customer_rfm"] != before["customer_rfm"] and after["sales_lines"] != before["sales_lines"]
+
+
+@pytest.mark.slow
+def test_readers_in_one_transaction_never_see_marts_of_two_builds(
+    built: Folders, connection_info, pg, tmp_path: Path
+) -> None:
+    """A reader loops over one repeatable-read transaction during a build that lands new data:
+    customer_rfm must agree with rfm_segment_summary, and monthly_kpis with sales_lines, every time."""
+    import threading
+
+    built.drop("sales", generate_sales(tmp_path / "shop_2012_01.csv", rows=2000, seed=109, start="2012-01-02"))
+    stop = threading.Event()
+    reads: list[tuple] = []
+    mixed: list[tuple] = []
+    errors: list[str] = []
+
+    def read_in_a_loop() -> None:
+        conn = reader_connection(connection_info, application="ops-test consistency reader")
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        queries = [
+            "select source_system, count(*) from data_mart.customer_rfm group by 1",
+            "select source_system, sum(customers) from data_mart.rfm_segment_summary group by 1",
+            "select source_system, round(sum(revenue), 2) from data_mart.monthly_kpis group by 1",
+            "select source_system, round(sum(net_amount), 2) from data_mart.sales_lines group by 1",
+        ]
+        try:
+            while not stop.is_set():
+                try:
+                    with conn.cursor() as cur:
+                        seen = []
+                        for query in queries:
+                            cur.execute(query)
+                            seen.append(dict(cur.fetchall()))
+                    conn.commit()
+                except psycopg2.Error as exc:
+                    conn.rollback()
+                    errors.append(str(exc).strip())
+                    continue
+                rfm, summary, kpis, lines = seen
+                state = (tuple(sorted(rfm.items())), tuple(sorted(kpis.items())))
+                reads.append(state)
+                if {k: int(v) for k, v in summary.items()} != rfm or kpis != lines:
+                    mixed.append((rfm, summary, kpis, lines))
+        finally:
+            conn.close()
+
+    reader = threading.Thread(target=read_in_a_loop, daemon=True)
+    reader.start()
+    time.sleep(0.5)
+    result = segmart(built, "build")
+    time.sleep(0.5)
+    stop.set()
+    reader.join(timeout=30)
+    assert result.returncode == 0, result.stderr[-4000:]
+    log.info(f"consistency reader: {len(reads)} snapshots, {len(set(reads))} states, {len(mixed)} mixed")
+    assert errors == []
+    assert mixed == [], mixed[:3]
+    assert len(reads) > 50
+    assert len(set(reads)) == 2, "the reader must have seen the previous build and then the new one"
 
 
 @pytest.mark.slow
@@ -426,6 +551,159 @@ def test_a_second_build_waits_a_bounded_time_then_exits_without_touching_anythin
     assert len(list(built.archive.rglob(extra.name))) == 1
     # only the first run is in the log (the second never started a run)
     assert scalar(pg, "select count(*) from ops.build_runs where status = 'running'") == 0
+
+
+# ---------------------------------------------------------------- faults: nothing lost, the next build green
+
+
+def _wait_for(pg, query: str, params: tuple = (), timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not scalar(pg, query, params):
+        assert time.monotonic() < deadline, f"timed out waiting for: {query}"
+        time.sleep(0.05)
+
+
+OWN_SESSIONS_GONE = "select count(*) = 0 from pg_stat_activity where application_name like 'segmart-dbt-%'"
+DBT_BUILDS_MARTS = (
+    "select count(*) > 0 from pg_stat_activity where application_name like 'segmart-dbt-%%' and query like %s"
+)
+
+
+@pytest.mark.slow
+def test_kill_9_during_dbt_and_during_the_publication_publishes_nothing_and_the_next_build_is_green(
+    built: Folders, connection_info, pg, tmp_path: Path
+) -> None:
+    before = mart_checksums(pg, PUBLISHED_TOGETHER)
+    lines_before = scalar(pg, "select count(*) from staging.sales_uci_lines")
+    built.drop("sales", generate_sales(tmp_path / "shop_2012_02.csv", rows=800, seed=111, start="2012-02-01"))
+    # 1. killed (the job and its dbt child) while dbt builds the marts in data_mart_build
+    job = segmart_background(built, "build", new_session=True)
+    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",))
+    os.killpg(job.pid, signal.SIGKILL)
+    job.communicate(timeout=60)
+    _wait_for(pg, OWN_SESSIONS_GONE, timeout=60)
+    assert mart_checksums(pg, PUBLISHED_TOGETHER) == before
+    # the landing committed before dbt started: the file's lines are there once, not lost
+    assert scalar(pg, "select count(*) from staging.sales_uci_lines") == lines_before + 800
+    # 2. killed inside the publishing transaction (held there by a reader's lock on a live mart)
+    blocker = reader_connection(connection_info, application="Power BI Desktop")
+    blocker.autocommit = False
+    with blocker.cursor() as cur:
+        cur.execute("select count(*) from data_mart.customer_rfm")
+        cur.fetchone()
+    try:
+        job = segmart_background(built, "build", new_session=True, SEGMART_LOCK_TIMEOUT="120")
+        _wait_for(
+            pg,
+            "select count(*) > 0 from pg_locks as l inner join pg_stat_activity as a on a.pid = l.pid"
+            " where not l.granted and l.relation = 'data_mart.customer_rfm'::regclass"
+            " and a.application_name like 'segmart-dbt-%%-publish'",
+        )
+        os.killpg(job.pid, signal.SIGKILL)
+        job.communicate(timeout=60)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    _wait_for(pg, OWN_SESSIONS_GONE, timeout=60)
+    assert mart_checksums(pg, PUBLISHED_TOGETHER) == before
+    assert scalar(pg, "select count(*) from pg_class where relnamespace = 'data_mart_retired'::regnamespace") == 0
+    # 3. the next build publishes the new file; the killed runs are recorded as aborted
+    again = segmart(built, "build")
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert mart_checksums(pg, PUBLISHED_TOGETHER)["sales_lines"] != before["sales_lines"]
+    statuses = [s for (s,) in rows(pg, "select run_status from data_mart.build_runs order by run_id desc limit 3")]
+    assert statuses == ["success", "aborted", "aborted"]
+
+
+@pytest.mark.slow
+def test_the_database_stopped_in_the_middle_of_a_build_fails_in_one_line_and_the_next_build_is_green(
+    built: Folders, connection_info, tmp_path: Path
+) -> None:
+    if not connection_info.embedded:
+        pytest.skip("stops the database server: only done with the embedded one, never a configured server")
+    pg = psycopg2.connect(**connection_info.dsn_kwargs())
+    before = mart_checksums(pg, PUBLISHED_TOGETHER)
+    built.drop("sales", generate_sales(tmp_path / "shop_2012_03.csv", rows=800, seed=112, start="2012-03-01"))
+    job = segmart_background(built, "build")
+    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",))
+    pg.close()
+    stopped = segmart(built, "db", "stop")
+    try:
+        assert stopped.returncode == 0, stopped.stderr[-2000:]
+        _out, err = job.communicate(timeout=300)
+    finally:
+        started = segmart(built, "db", "start")
+        assert started.returncode == 0, started.stderr[-2000:]
+    assert job.returncode == 2, err[-4000:]
+    assert "Traceback" not in err, err[-4000:]
+    error = next(line for line in err.splitlines() if line.startswith("error: "))
+    assert "database" in error, error
+    pg = psycopg2.connect(**connection_info.dsn_kwargs())
+    try:
+        assert mart_checksums(pg, PUBLISHED_TOGETHER) == before
+        again = segmart(built, "build")
+        assert again.returncode == 0, again.stderr[-4000:]
+        assert mart_checksums(pg, PUBLISHED_TOGETHER)["sales_lines"] != before["sales_lines"]
+        assert last_run(pg)["run_status"] == "success"
+    finally:
+        pg.close()
+
+
+def _small_filesystem(path: Path, size: str) -> bool:
+    """Mount a tmpfs of ``size`` on ``path``; False where the machine does not allow it (not root, a container)."""
+    import subprocess
+
+    path.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_the_build_publishes_nothing_and_the_next_build_is_green(
+    built: Folders, connection_info, pg, tmp_path: Path
+) -> None:
+    """The build's new tables go to a tablespace on a 3 MB filesystem (``default_tablespace``):
+    PostgreSQL runs out of space in the middle of the build."""
+    import subprocess
+
+    if not connection_info.embedded:
+        pytest.skip("needs a tablespace on this machine's disk: only with the embedded server")
+    small = tmp_path / "small-disk"
+    if not _small_filesystem(small, "3m"):
+        pytest.skip("cannot mount a small filesystem here (needs root and mount rights)")
+    try:
+        server_user = Path(str(scalar(pg, "show data_directory"))).stat()
+        os.chown(small, server_user.st_uid, server_user.st_gid)
+        pg.autocommit = True
+        with pg.cursor() as cur:
+            cur.execute(f"create tablespace segmart_full_disk location '{small}'")
+        pg.autocommit = False
+        before = mart_checksums(pg, PUBLISHED_TOGETHER)
+        built.drop("sales", generate_sales(tmp_path / "shop_2012_04.csv", rows=3000, seed=113, start="2012-04-01"))
+        result = segmart(built, "build", PGOPTIONS="-c default_tablespace=segmart_full_disk")
+        assert result.returncode in (1, 2), result.stderr[-4000:]
+        assert "No space left on device" in result.stderr + result.stdout, result.stderr[-4000:]
+        assert "Traceback" not in result.stderr
+        assert mart_checksums(pg, PUBLISHED_TOGETHER) == before
+    finally:
+        # move whatever the failed build left on the small disk back, then remove it
+        pg.rollback()
+        pg.autocommit = True
+        with pg.cursor() as cur:
+            cur.execute(
+                "select c.oid::regclass::text, c.relkind from pg_class as c inner join pg_tablespace as t"
+                " on t.oid = c.reltablespace where t.spcname = 'segmart_full_disk' and c.relkind in ('r', 'i', 'p')"
+            )
+            for name, kind in cur.fetchall():
+                cur.execute(f"alter {'index' if kind == 'i' else 'table'} {name} set tablespace pg_default")
+            cur.execute("drop tablespace if exists segmart_full_disk")
+        pg.autocommit = False
+        subprocess.run(["umount", str(small)], check=False)
+    again = segmart(built, "build")
+    assert again.returncode == 0, again.stderr[-4000:]
+    assert mart_checksums(pg, PUBLISHED_TOGETHER)["sales_lines"] != before["sales_lines"]
 
 
 def test_schedule_print_gives_absolute_paths_for_cron_systemd_and_windows(folders: Folders) -> None:

@@ -105,7 +105,8 @@ def current(pg: psycopg2.extensions.connection) -> State:
         cur.execute(
             "select n.nspname, c.relname, c.relkind"
             " from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace"
-            " where n.nspname in ('stg', 'intermediate', 'data_mart') and c.relkind in ('r', 'v', 'm', 'p')"
+            " where n.nspname in ('stg', 'intermediate', 'data_mart', 'data_mart_build')"
+            " and c.relkind in ('r', 'v', 'm', 'p')"
             " order by n.nspname, c.relname"
         )
         marts = _digest(cur.fetchall())

@@ -36,6 +36,11 @@ class SegmartError(Exception):
     """An error whose message is meant for the user, without a traceback."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (PostgreSQL adds DETAIL/HINT lines below it)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 @dataclass(frozen=True)
 class Connection:
     host: str

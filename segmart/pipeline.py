@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg2
 import psycopg2.extensions
 
 from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.load import LoadResult, load_files
 from segmart import build_state, db
-from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role
+from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role, first_line
 from segmart.generate import generate_bank, generate_sales
-from segmart.ops import alerts, demo, freshness, inbox, locks, runlog
+from segmart.ops import alerts, demo, freshness, inbox, locks, publish, runlog
 from segmart.ops import settings as ops_settings
 from segmart.ops.runlock import RunInProgress, run_lock
 from segmart.report.settings import ReportSettings
@@ -155,17 +156,16 @@ def _build_marts(run: BuildRun) -> None:
         retries=settings.lock_retries,
         retry_wait=settings.lock_retry_wait,
         extra_args=extra,
+        mart_build_schema=publish.BUILD_SCHEMA,
     )
     run.outcome = outcome
-    if outcome.returncode == 0:
-        build_state.record(run.pg, build_state.current(run.pg))
+    if outcome.returncode != 0:
+        _ping(run.pg)  # a server that went away explains the failure better than dbt's node errors
     record.dbt_passed = outcome.count("success", "pass")
     record.dbt_warned = outcome.count("warn")
     record.dbt_failed = outcome.count("error", "fail", "runtime error")
     record.dbt_skipped = outcome.count("skipped")
     record.stale_marts = outcome.stale_marts()
-    if outcome.returncode == 0 and reason:
-        demo.clear_full_refresh(run.pg)
     blocked = outcome.lock_timeouts()
     if blocked:
         relations = [outcome.relations[uid] for uid in blocked if uid in outcome.relations]
@@ -177,18 +177,65 @@ def _build_marts(run: BuildRun) -> None:
             f"{'by another session ' if blockers.outside else ''}"
             f"(lock timeout {settings.lock_timeout:g} s, {settings.lock_retries} retries). "
             + blockers.text
-            + " Every mart keeps its previous content and stays readable"
-            + (f"; not refreshed: {', '.join(record.stale_marts)}" if record.stale_marts else "")
+            + " Nothing was published: data_mart keeps the previous build, complete and readable."
             + (
-                ". Ask the user to close that session (or its open transaction) and run the build again."
+                " Ask the user to close that session (or its open transaction) and run the build again."
                 if blockers.outside
-                else ". Run the build again."
+                else " Run the build again."
             )
         )
     if outcome.returncode not in (0, 1):
         raise SegmartError(
             f"dbt could not build the project (exit {outcome.returncode}; see the log above"
             f"{f', {record.log_file}' if record.log_file else ''}); data_mart keeps its previous tables."
+        )
+    if outcome.returncode != 0:
+        # audit failed: publish nothing, so that no reader sees half a build or an untested mart
+        unpublished = {f"{publish.LIVE_SCHEMA}.{mart.name}" for mart in publish.marts_of_run(outcome)}
+        record.stale_marts = sorted(set(record.stale_marts) | unpublished)
+        failures = publish.failed_tests(outcome)
+        record.problems.append(
+            "nothing was published, data_mart keeps the previous build"
+            + (f"; failed: {'; '.join(failures)}" if failures else f"; not built: {', '.join(outcome.stale_marts())}")
+        )
+        return
+    marts = publish.marts_of_run(outcome)
+    clv_failed = False
+    try:
+        marts += _forecast_clv(run)  # the CLV marts, published in the same transaction
+    except SegmartError as exc:
+        clv_failed = True
+        log.error("CLV: %s", exc)
+        record.problems.append(f"CLV: {exc}; customer_clv, clv_model_fit, clv_holdout_check keep the previous build")
+    _publish(run, marts)
+    if not clv_failed:  # else the next build runs dbt (and the CLV step) again, whatever landed
+        build_state.record(run.pg, build_state.current(run.pg))
+    if reason:
+        demo.clear_full_refresh(run.pg)
+
+
+def _publish(run: BuildRun, marts: list[publish.Mart]) -> None:
+    """Every mart of the run into data_mart in one transaction, then their keys and grants."""
+    settings, record = run.settings, run.record
+    assert run.conn_info is not None
+    try:
+        result = publish.publish(
+            run.conn_info,
+            marts,
+            lock_timeout=settings.lock_timeout,
+            retries=settings.lock_retries,
+            retry_wait=settings.lock_retry_wait,
+            run_id=record.run_id,
+        )
+    except locks.LockGiveUp:
+        record.stale_marts = sorted(f"{publish.LIVE_SCHEMA}.{mart.name}" for mart in marts)
+        raise
+    record.published_marts = len(result.marts)
+    record.publish_lock_seconds = result.lock_held_seconds
+    if marts and locks.run_dbt(["run-operation", "segmart_after_publish"], lock_timeout=settings.lock_timeout):
+        record.problems.append(
+            "the new marts are published, but their foreign keys or BI grants could not be finished "
+            "(see the log); the next build adds them"
         )
 
 
@@ -201,18 +248,15 @@ def _check_freshness(run: BuildRun) -> None:
 CLV_SELECTOR = "source:clv+"  # the models downstream of what segmart/clv writes
 
 
-def _forecast_clv(run: BuildRun) -> None:
-    """Fit BG/NBD + Gamma-Gamma per source, then build the CLV marts (a second dbt pass)."""
-    import psycopg2
+def _forecast_clv(run: BuildRun) -> list[publish.Mart]:
+    """Fit BG/NBD + Gamma-Gamma per source, then build the CLV marts beside the others (a second dbt pass).
 
+    Runs after the first pass passed its tests and before the publication, so the CLV marts
+    read this run's customer_rfm (in the build schema) and are published with it. Returns the
+    marts to publish; raises SegmartError when the step or its dbt pass failed.
+    """
     from segmart.clv import job
 
-    if run.outcome is None or run.outcome.returncode != 0 or run.outcome.attempts == 0:
-        if run.outcome is not None and run.outcome.attempts == 0:
-            log.info("CLV: nothing to refit (dbt did not run)")
-        else:
-            log.warning("CLV not refreshed: the marts it reads are stale (see the summary)")
-        return
     assert run.pg is not None
     try:
         fits = job.run(run.pg)
@@ -229,19 +273,21 @@ def _forecast_clv(run: BuildRun) -> None:
         retries=settings.lock_retries,
         retry_wait=settings.lock_retry_wait,
         extra_args=["--select", CLV_SELECTOR, "--exclude-resource-type", "unit_test"],
+        mart_build_schema=publish.BUILD_SCHEMA,
     )
     record.dbt_passed += outcome.count("success", "pass")
     record.dbt_warned += outcome.count("warn")
     record.dbt_failed += outcome.count("error", "fail", "runtime error")
     record.dbt_skipped += outcome.count("skipped")
-    record.stale_marts += outcome.stale_marts()
     if outcome.returncode != 0:
-        build_state.forget(run.pg)  # the next build runs dbt again, whatever landed
-        raise SegmartError(f"the CLV marts were not built (dbt exit {outcome.returncode}; see the log)")
-    build_state.record(run.pg, build_state.current(run.pg))  # now with the CLV relations
-
-
-POST_BUILD.append(_forecast_clv)
+        failures = publish.failed_tests(outcome)
+        record.stale_marts = sorted(set(record.stale_marts) | set(outcome.stale_marts()))
+        raise SegmartError(
+            f"the CLV marts were not built (dbt exit {outcome.returncode}"
+            + (f"; failed: {'; '.join(failures)}" if failures else "")
+            + "; see the log)"
+        )
+    return publish.marts_of_run(outcome)
 
 
 def _write_report(run: BuildRun) -> None:
@@ -326,6 +372,11 @@ def _summary(record: runlog.RunRecord) -> str:
         f"dbt: {record.dbt_passed} passed, {record.dbt_warned} warned, {record.dbt_failed} failed, "
         f"{record.dbt_skipped} skipped",
     ]
+    if record.published_marts is not None:
+        lines.append(
+            f"published: {record.published_marts} marts into data_mart in one transaction "
+            f"(locks held {record.publish_lock_seconds or 0:.2f} s)"
+        )
     if record.refused:
         lines.append("refused files: " + "; ".join(record.refused))
     lines.append("stale marts: " + (", ".join(record.stale_marts) if record.stale_marts else "none"))
@@ -397,6 +448,8 @@ def _run(run: BuildRun, *, sample: bool, land_only: bool) -> None:
                 _finish(run, EXIT_LOCKED, str(exc))
             except SegmartError as exc:
                 _finish(run, EXIT_ERROR, str(exc))
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                _finish(run, EXIT_ERROR, _lost_database(exc))
             finally:
                 if run.record.exit_code is None:  # an unexpected exception: still record it
                     _finish(run, EXIT_ERROR, "the build stopped on an unexpected error (see the log)")
@@ -412,7 +465,28 @@ def _finish(run: BuildRun, code: int, error: str | None = None) -> None:
     if error and code != EXIT_PARTIAL:
         log.error("error: %s", error)
     if run.pg is not None and record.run_id is not None:
-        runlog.finish(run.pg, record)
+        try:
+            runlog.finish(run.pg, record)
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            log.warning(
+                "the run's result could not be recorded (%s); the next build records this run as aborted",
+                first_line(exc),
+            )
+
+
+def _ping(pg: psycopg2.extensions.connection) -> None:
+    """Raise psycopg2.OperationalError when the database is gone."""
+    with pg.cursor() as cur:
+        cur.execute("select 1")
+    pg.rollback()
+
+
+def _lost_database(exc: BaseException) -> str:
+    return (
+        f"the connection to the database was lost during the build ({first_line(exc)}): the server stopped "
+        "or became unreachable. Nothing was published: data_mart keeps the previous build. Start the database "
+        "(`python3 run.py db start`, or your server) and run the build again."
+    )
 
 
 def build(

@@ -9,7 +9,18 @@ from psycopg2 import sql
 
 from pytests.support import testdb  # noqa: F401  (chooses the test database: see its docstring)
 
-PROJECT_SCHEMAS = ("staging", "stg", "intermediate", "data_mart", "dbt", "snapshots", "ops", "clv")
+PROJECT_SCHEMAS = (
+    "staging",
+    "stg",
+    "intermediate",
+    "data_mart",
+    "data_mart_build",
+    "data_mart_retired",
+    "dbt",
+    "snapshots",
+    "ops",
+    "clv",
+)
 
 
 def reset_database(conn: psycopg2.extensions.connection) -> None:

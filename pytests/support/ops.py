@@ -83,7 +83,9 @@ def segmart(folders: Folders, *args: str, timeout: float = 900, **extra: str) ->
     )
 
 
-def segmart_background(folders: Folders, *args: str, **extra: str) -> subprocess.Popen[str]:
+def segmart_background(folders: Folders, *args: str, new_session: bool = False, **extra: str) -> subprocess.Popen[str]:
+    """``segmart <args>`` running; ``new_session``: in its own process group, so that a test can
+    kill it and its dbt child together (``os.killpg``), as systemd or an operator's kill of the job does."""
     return subprocess.Popen(
         [sys.executable, "-m", "segmart", *args],
         cwd=ROOT,
@@ -92,6 +94,7 @@ def segmart_background(folders: Folders, *args: str, **extra: str) -> subprocess
         text=True,
         env=segmart_env(folders, **extra),
         stdin=subprocess.DEVNULL,
+        start_new_session=new_session,
     )
 
 

@@ -64,10 +64,13 @@ def explain_connect_error(conn: Connection, exc: psycopg2.OperationalError) -> S
     return SegmartError(f"Cannot connect to {where}: {text.splitlines()[0]} — {advice}")
 
 
-def connect(conn: Connection | None = None) -> psycopg2.extensions.connection:
+def connect(conn: Connection | None = None, *, application_name: str | None = None) -> psycopg2.extensions.connection:
     conn = conn or resolve()
     try:
-        return psycopg2.connect(**conn.dsn_kwargs())
+        kwargs = conn.dsn_kwargs()
+        if application_name:
+            kwargs["application_name"] = application_name
+        return psycopg2.connect(**kwargs)
     except psycopg2.OperationalError as exc:
         raise explain_connect_error(conn, exc) from exc
 

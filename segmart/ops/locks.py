@@ -32,6 +32,7 @@ dbt_log = logging.getLogger("segmart.dbt")
 LOCK_TIMEOUT_TEXT = "lock timeout"
 OWN_APPLICATION_PREFIX = "segmart-dbt-"
 MART_SCHEMA = "data_mart"
+MART_BUILD_SCHEMA = "data_mart_build"  # where the nightly job builds and audits the marts (segmart.ops.publish)
 
 
 class LockGiveUp(SegmartError):
@@ -54,12 +55,13 @@ class DbtOutcome:
         return sum(1 for status in self.statuses.values() if status in states)
 
     def stale_marts(self) -> list[str]:
+        """The marts (named as published, in data_mart) that this run failed to rebuild."""
         return sorted(
-            f"{schema}.{name}"
+            f"{MART_SCHEMA}.{name}"
             for uid, status in self.statuses.items()
             if status in {"error", "skipped"} and uid.split(".")[0] in {"model", "seed", "snapshot"}
             for schema, name in [self.relations.get(uid, ("", ""))]
-            if schema == MART_SCHEMA
+            if schema in {MART_SCHEMA, MART_BUILD_SCHEMA}
         )
 
     def lock_timeouts(self) -> list[str]:
@@ -74,8 +76,11 @@ def target_path() -> Path:
     return Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
 
 
-def dbt_environment(lock_timeout: float) -> dict[str, str]:
+def dbt_environment(lock_timeout: float, *, mart_build_schema: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("SEGMART_MART_BUILD_SCHEMA", None)
+    if mart_build_schema:
+        env["SEGMART_MART_BUILD_SCHEMA"] = mart_build_schema
     option = f"-c lock_timeout={int(lock_timeout * 1000)}"
     env["PGOPTIONS"] = f"{env['PGOPTIONS']} {option}" if env.get("PGOPTIONS") else option
     env["SEGMART_DBT_APPLICATION"] = f"{OWN_APPLICATION_PREFIX}{os.getpid()}"
@@ -84,7 +89,7 @@ def dbt_environment(lock_timeout: float) -> dict[str, str]:
     return env
 
 
-def run_dbt(args: list[str], *, lock_timeout: float) -> int:
+def run_dbt(args: list[str], *, lock_timeout: float, mart_build_schema: str | None = None) -> int:
     """Run dbt with the lock timeout, its output going to the run's log line by line."""
     dbt = Path(sys.executable).with_name("dbt.exe" if os.name == "nt" else "dbt")
     command = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
@@ -92,7 +97,7 @@ def run_dbt(args: list[str], *, lock_timeout: float) -> int:
     process = subprocess.Popen(
         command,
         cwd=PROJECT_ROOT,
-        env=dbt_environment(lock_timeout),
+        env=dbt_environment(lock_timeout, mart_build_schema=mart_build_schema),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -137,9 +142,18 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def build(
-    *, full_refresh: bool, lock_timeout: float, retries: int, retry_wait: float, extra_args: list[str] | None = None
+    *,
+    full_refresh: bool,
+    lock_timeout: float,
+    retries: int,
+    retry_wait: float,
+    extra_args: list[str] | None = None,
+    mart_build_schema: str | None = None,
 ) -> DbtOutcome:
-    """``dbt build`` plus up to ``retries`` ``dbt retry`` rounds for nodes that hit a lock timeout."""
+    """``dbt build`` plus up to ``retries`` ``dbt retry`` rounds for nodes that hit a lock timeout.
+
+    ``mart_build_schema``: build the marts there instead of in data_mart (write-audit-publish).
+    """
     outcome = DbtOutcome()
     args = ["build", *(extra_args or []), *(["--full-refresh"] if full_refresh else [])]
     first_blocked: datetime | None = None
@@ -151,7 +165,7 @@ def build(
     results_file.unlink(missing_ok=True)
     while True:
         before = _stamp(results_file)
-        outcome.returncode = run_dbt(args, lock_timeout=lock_timeout)
+        outcome.returncode = run_dbt(args, lock_timeout=lock_timeout, mart_build_schema=mart_build_schema)
         outcome.attempts += 1
         if _stamp(results_file) == before:
             log.warning("dbt %s wrote no new run results; the previous statuses stand", args[0])

@@ -55,7 +55,9 @@ class RunRecord:
     stale_sources: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # post-build steps that failed (the marts are built)
+    problems: list[str] = field(default_factory=list)  # post-build steps that failed, or an audit that did
+    published_marts: int | None = None  # marts moved into data_mart by the run's publication (None: none ran)
+    publish_lock_seconds: float | None = None
     error_text: str | None = None
     log_file: Path | None = None
 

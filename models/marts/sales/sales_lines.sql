@@ -1,8 +1,10 @@
 {#-
-    A view over the incrementally maintained classification, so it is always
-    consistent with it and costs no storage.
+    A table, not a view over the incrementally maintained classification: the
+    intermediate tables change while a build runs, and readers must see the
+    lines of the same build as the other marts (segmart publishes a build's
+    marts together, see segmart/ops/publish.py).
 -#}
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 
 with
 
