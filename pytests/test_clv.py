@@ -174,6 +174,15 @@ def test_scoring_once_per_distinct_summary_equals_scoring_every_customer(cdnow: 
     assert len(np.unique(np.column_stack((x, t_x, big_t)), axis=0)) < len(x)  # the shortcut has work to save
 
 
+def test_a_fit_with_almost_certain_drop_out_still_scores_finitely() -> None:
+    """With a huge a the Euler-transformed term is 0 x inf in floating point; the untransformed one is tame."""
+    bg = BgNbdParams(r=0.5, alpha=30.0, a=2e10, b=3.0, log_likelihood=0.0, customers=3, repeat_buyers=2)
+    x, t_x, big_t = np.array([0.0, 1.0, 5.0]), np.array([0.0, 10.0, 50.0]), np.array([20.0, 100.0, 200.0])
+    got = expected_purchases(bg, 365.0, x, t_x, big_t)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, _direct_expectation(bg, 365.0, x, t_x, big_t), rtol=1e-9)
+
+
 # --- the CLV step and marts in a build --------------------------------------------------------------
 
 

@@ -199,15 +199,27 @@ def score_source(
             months=period.horizon_months,
             monthly_discount_rate=period.monthly_discount_rate,
         )
-        scores = pd.DataFrame(
-            {
-                "source_system": period.source_system,
-                "customer_id": rows["customer_id"].to_numpy(),
-                "as_of_date": period.as_of_date,
-                **columns,
-            },
-            columns=SCORE_COLUMNS,
-        )
+        broken = {name: int((~np.isfinite(values)).sum()) for name, values in columns.items()}
+        broken = {name: n for name, n in broken.items() if n}
+        if broken:  # never a NULL or NaN forecast: the source is reported instead
+            bg = forecast.bgnbd
+            forecast.message = (
+                f"source {period.source_system}: the fitted model gives no finite {', '.join(broken)} for "
+                f"{max(broken.values())} customers (r={bg.r:.4g}, alpha={bg.alpha:.4g}, a={bg.a:.4g}, b={bg.b:.4g})"
+            )
+            log.warning("CLV %s", forecast.message)
+            forecast.bgnbd = forecast.gamma_gamma = None
+            fits[0] = _fit_row(period, "forecast", forecast, rows, spend, x, start, fitted_at)
+        else:
+            scores = pd.DataFrame(
+                {
+                    "source_system": period.source_system,
+                    "customer_id": rows["customer_id"].to_numpy(),
+                    "as_of_date": period.as_of_date,
+                    **columns,
+                },
+                columns=SCORE_COLUMNS,
+            )
     cal = rows[rows["is_in_holdout"].astype(str).str.lower().isin(("t", "true"))]
     hx = cal["holdout_repeat_purchases"].to_numpy(dtype=np.float64)
     htx = cal["holdout_recency_span_days"].to_numpy(dtype=np.float64)
@@ -216,13 +228,21 @@ def score_source(
     holdout = _fit(hx, htx, ht, hspend, period.min_repeat_buyers, f"source {period.source_system} (holdout)")
     fits.append(_fit_row(period, "holdout", holdout, cal, hspend, hx, start, fitted_at))
     predicted = pd.DataFrame(columns=HOLDOUT_COLUMNS)
+    expected = (
+        expected_purchases(holdout.bgnbd, float(period.holdout_days), hx, htx, ht) if holdout.bgnbd else np.array([])
+    )
+    if holdout.bgnbd is not None and not np.all(np.isfinite(expected)):
+        holdout.message = f"source {period.source_system} (holdout): the fitted model gives no finite prediction"
+        log.warning("CLV %s", holdout.message)
+        holdout.bgnbd = holdout.gamma_gamma = None
+        fits[1] = _fit_row(period, "holdout", holdout, cal, hspend, hx, start, fitted_at)
     if holdout.bgnbd is not None:
         predicted = pd.DataFrame(
             {
                 "source_system": period.source_system,
                 "customer_id": cal["customer_id"].to_numpy(),
                 "holdout_as_of_date": period.holdout_as_of_date,
-                "predicted_purchases": expected_purchases(holdout.bgnbd, float(period.holdout_days), hx, htx, ht),
+                "predicted_purchases": expected,
             }
         )
     return fits, scores, predicted

@@ -22,6 +22,27 @@ Array = NDArray[np.float64]
 DAYS_PER_MONTH = 365.2425 / 12
 
 
+def _hyp2f1(a: float | Array, b: float | Array, c: Array, z: Array) -> Array:
+    """Gauss's 2F1(a, b; c; z) for 0 <= z < 1: scipy's, and its power series where scipy gives no finite value.
+
+    scipy's hyp2f1 returns NaN for some extreme parameters (a drop-out Beta with b in the
+    millions, as a fit that finds no drop-out gives); the series converges for every z < 1.
+    """
+    out = hyp2f1(a, b, c, z)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        ab, bb, cb, zb = (np.broadcast_to(v, out.shape)[bad] for v in (a, b, c, z))
+        term = np.ones_like(zb)
+        total = np.ones_like(zb)
+        for n in range(100_000):
+            term = term * (ab + n) * (bb + n) / ((cb + n) * (n + 1)) * zb
+            total += term
+            if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+                break
+        out[bad] = total
+    return out
+
+
 def p_alive(params: BgNbdParams, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> Array:
     """P(the customer is still active | x, t_x, T); 1 for a customer without a repeat purchase."""
     xs, txs, ts = (np.asarray(v, dtype=np.float64) for v in (x, t_x, big_t))
@@ -44,7 +65,12 @@ def expected_purchases(params: BgNbdParams, t: float, x: ArrayLike, t_x: ArrayLi
         raise ValueError(f"BG/NBD a = {a} is 1: the closed-form expectation is singular there")
     z = t / (alpha + ts + t)
     log_base = np.log(alpha + ts) - np.log(alpha + ts + t)  # ln(1 - z)
-    tail = np.exp((a - 1) * log_base) * hyp2f1(a + b - 1 - r, a - 1, a + b + xs - 1, z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        tail = np.exp((a - 1) * log_base) * _hyp2f1(a + b - 1 - r, a - 1, a + b + xs - 1, z)
+        bad = ~np.isfinite(tail)
+        if bad.any():  # a huge a (drop-out after almost every purchase): the untransformed form is the tame one
+            xb = xs[bad]
+            tail[bad] = np.exp((r + xb) * log_base[bad]) * _hyp2f1(r + xb, b + xb, a + b + xb - 1, z[bad])
     return (a + b + xs - 1) / (a - 1) * (1.0 - tail) * p_alive(params, xs, txs, ts)
 
 
