@@ -159,10 +159,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "clv_explain": {
         "en": "A statistical forecast (BG/NBD and Gamma-Gamma models) from each customer's purchase history: "
         "the chance the customer still buys, the purchases expected next, the spend per purchase, and the "
-        "discounted value of the coming months.",
+        "discounted value of the coming months. Customers with a single purchase are never counted as "
+        "probably gone: the model needs a repeat purchase to judge.",
         "ru": "Статистический прогноз (модели BG/NBD и Gamma-Gamma) по истории покупок каждого клиента: "
         "вероятность, что клиент ещё покупает, ожидаемые покупки, сумма одной покупки и дисконтированная "
-        "ценность ближайших месяцев.",
+        "ценность ближайших месяцев. Клиенты с одной покупкой не считаются ушедшими: модели нужна "
+        "повторная покупка, чтобы судить.",
     },
     "clv_summary": {
         "en": "Expected revenue of the next {months} months: {revenue} from {customers} customers; "
