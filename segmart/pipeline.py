@@ -194,7 +194,8 @@ def _build_marts(run: BuildRun) -> None:
         return
     build_state.forget(run.pg)
     # unit tests are design checks for CI (the test suite runs them), not for the nightly job
-    extra = ["--exclude-resource-type", "unit_test", *(["--exclude", *plan.exclude] if plan.exclude else [])]
+    # the CLV marts read what the CLV step writes after this pass: they are built by it (_forecast_clv)
+    extra = ["--exclude-resource-type", "unit_test", "--exclude", CLV_SELECTOR, *plan.exclude]
     outcome = locks.build(
         full_refresh=record.full_refresh,
         lock_timeout=settings.lock_timeout,
@@ -249,17 +250,25 @@ def _build_marts(run: BuildRun) -> None:
             + (f"; failed: {'; '.join(failures)}" if failures else f"; not built: {', '.join(outcome.stale_marts())}")
         )
         return
-    _publish(run, outcome)
-    build_state.record(run.pg, build_state.current(run.pg))
+    marts = publish.marts_of_run(outcome)
+    clv_failed = False
+    try:
+        marts += _forecast_clv(run)  # the CLV marts, published in the same transaction
+    except SegmartError as exc:
+        clv_failed = True
+        log.error("CLV: %s", exc)
+        record.problems.append(f"CLV: {exc}; customer_clv, clv_model_fit, clv_holdout_check keep the previous build")
+    _publish(run, marts)
+    if not clv_failed:  # else the next build runs dbt (and the CLV step) again, whatever landed
+        build_state.record(run.pg, build_state.current(run.pg))
     if reason:
         demo.clear_full_refresh(run.pg)
 
 
-def _publish(run: BuildRun, outcome: locks.DbtOutcome) -> None:
+def _publish(run: BuildRun, marts: list[publish.Mart]) -> None:
     """Every mart of the run into data_mart in one transaction, then their keys and grants."""
     settings, record = run.settings, run.record
     assert run.conn_info is not None
-    marts = publish.marts_of_run(outcome)
     try:
         result = publish.publish(
             run.conn_info,
@@ -301,6 +310,51 @@ def _check_freshness(run: BuildRun) -> None:
     assert run.pg is not None
     run.record.stale_sources = freshness.stale_sources(run.pg, lock_timeout=run.settings.lock_timeout)
     run.record.anomalies = freshness.latest_day_anomalies(run.pg)
+
+
+CLV_SELECTOR = "source:clv+"  # the models downstream of what segmart/clv writes
+
+
+def _forecast_clv(run: BuildRun) -> list[publish.Mart]:
+    """Fit BG/NBD + Gamma-Gamma per source, then build the CLV marts beside the others (a second dbt pass).
+
+    Runs after the first pass passed its tests and before the publication, so the CLV marts
+    read this run's customer_rfm (in the build schema) and are published with it. Returns the
+    marts to publish; raises SegmartError when the step or its dbt pass failed.
+    """
+    from segmart.clv import job
+
+    assert run.pg is not None
+    try:
+        fits = job.run(run.pg)
+    except psycopg2.Error as exc:
+        run.pg.rollback()
+        raise SegmartError(f"the CLV step could not read the calibration summary or write schema clv: {exc}") from exc
+    not_fitted = [f"{f['source_system']} ({f['fit_scope']}): {f['fit_message']}" for f in fits if f["fit_message"]]
+    if not_fitted:
+        log.warning("CLV fits with a model missing (see clv_model_fit): %s", "; ".join(not_fitted))
+    settings, record = run.settings, run.record
+    outcome = locks.build(
+        full_refresh=record.full_refresh,
+        lock_timeout=settings.lock_timeout,
+        retries=settings.lock_retries,
+        retry_wait=settings.lock_retry_wait,
+        extra_args=["--select", CLV_SELECTOR, "--exclude-resource-type", "unit_test"],
+        mart_build_schema=publish.BUILD_SCHEMA,
+    )
+    record.dbt_passed += outcome.count("success", "pass")
+    record.dbt_warned += outcome.count("warn")
+    record.dbt_failed += outcome.count("error", "fail", "runtime error")
+    record.dbt_skipped += outcome.count("skipped")
+    if outcome.returncode != 0:
+        failures = publish.failed_tests(outcome)
+        record.stale_marts = sorted(set(record.stale_marts) | set(outcome.stale_marts()))
+        raise SegmartError(
+            f"the CLV marts were not built (dbt exit {outcome.returncode}"
+            + (f"; failed: {'; '.join(failures)}" if failures else "")
+            + "; see the log)"
+        )
+    return publish.marts_of_run(outcome)
 
 
 def _write_report(run: BuildRun) -> None:

@@ -19,6 +19,7 @@ PROJECT_SCHEMAS = (
     "dbt",
     "snapshots",
     "ops",
+    "clv",
 )
 
 
@@ -49,11 +50,14 @@ def rows(conn: psycopg2.extensions.connection, query: str, params: tuple = ()) -
 
 # What a daily build may leave different from a full refresh of the same data, by design
 # (docs/marts.md, "Definitions"): the warm-started k-means records how it started and how many Lloyd
-# steps it took; the elbow is recomputed only on a full refresh or for a new source.
+# steps it took; the elbow is recomputed only on a full refresh or for a new source; the
+# CLV fits carry their time.
 # None = the whole relation.
 BUILD_DEPENDENT: dict[str, list[str] | None] = {
     "customer_clusters": ["iterations", "is_warm_started"],
     "rfm_cluster_elbow": None,
+    # when the CLV step fitted and how long it took (the parameters are the same on the same data)
+    "clv_model_fit": ["fitted_at", "fit_seconds"],
 }
 
 

@@ -251,6 +251,45 @@ class Charts:
         )
         return self.render(fig, name, height=max(260, 70 * len(clusters) + 80))
 
+    def clv_by_segment(self, name: str, rows: list[Row], names: dict[str, str], currency: str) -> str:
+        """Expected revenue (the customers' CLV) of each RFM segment."""
+        t = self.lang
+        labels = [names.get(r["rfm_segment"], r["rfm_segment"]) for r in rows]
+        hover = [t.money(r["expected_revenue"], currency) for r in rows]
+        fig = go.Figure(
+            go.Bar(
+                y=labels,
+                x=[_f(r["expected_revenue"]) for r in rows],
+                orientation="h",
+                marker_color=PALETTE[: len(labels)],
+                hovertext=hover,
+                hoverinfo="y+text",
+                text=hover,
+                textposition="auto",
+            )
+        )
+        fig.update_layout(yaxis={"autorange": "reversed", "type": "category"}, showlegend=False)
+        return self.render(fig, name, height=380)
+
+    def clv_holdout(self, name: str, rows: list[Row], names: dict[str, str]) -> str:
+        """Predicted against actual purchases in the holdout days, by segment."""
+        t = self.lang
+        labels = [names.get(r["rfm_segment"], r["rfm_segment"]) for r in rows]
+        fig = go.Figure()
+        for key, colour in (("predicted_purchases", PALETTE[0]), ("actual_purchases", PALETTE[1])):
+            values = [_f(r[key]) for r in rows]
+            fig.add_bar(
+                y=labels,
+                x=values,
+                name=t.t("clv_predicted" if key == "predicted_purchases" else "clv_actual"),
+                orientation="h",
+                marker_color=colour,
+                hovertext=[t.number(v, 1) for v in values],
+                hoverinfo="y+name+text",
+            )
+        fig.update_layout(barmode="group", yaxis={"autorange": "reversed", "type": "category"})
+        return self.render(fig, name, height=max(300, 44 * len(rows) + 80))
+
     def elbow(self, name: str, rows: list[Row]) -> str:
         """Within-cluster sum of squares and silhouette by k, with the chosen k marked."""
         t = self.lang

@@ -164,11 +164,36 @@ NEEDS: dict[str, tuple[str, ...]] = {
     ),
     "income_usage_correlation": ("clients_with_income", "pearson_correlation", "spearman_correlation"),
     "bank_reconciliation": ("entity", "row_count", "entity_staged_rows", "entity_accounted_rows"),
+    "customer_clv": (
+        "source_system",
+        "customer_id",
+        "rfm_segment",
+        "probability_alive",
+        "is_probably_gone",
+        "expected_purchases_365d",
+        "expected_average_spend",
+        "customer_lifetime_value",
+        "clv_horizon_months",
+        "is_scored",
+    ),
+    "clv_model_fit": ("source_system", "fit_scope", "fit_status", "fit_message", "customers", "repeat_buyers"),
+    "clv_holdout_check": (
+        "source_system",
+        "rfm_segment",
+        "is_source_total",
+        "holdout_as_of_date",
+        "holdout_days",
+        "customers",
+        "predicted_purchases",
+        "actual_purchases",
+        "predicted_to_actual_ratio",
+    ),
 }
 
 ANOMALY_ROWS = 10
 TOP_PRODUCTS = 10
 TOP_BANK_PRODUCTS = 3
+TOP_CLV_CUSTOMERS = 10
 COHORT_MONTHS = 24
 
 
@@ -445,6 +470,62 @@ def _sales_source(conn: psycopg2.extensions.connection, catalog: Catalog, source
             """
         ),
     )
+    b["clv_segments"] = block(
+        catalog,
+        ("customer_clv", "rfm_segments"),
+        lambda: rows(
+            """
+            select c.rfm_segment, count(*) as customers, count(*) filter (where c.is_scored) as scored,
+                sum(c.customer_lifetime_value) as expected_revenue,
+                sum(c.expected_purchases_365d) as expected_purchases,
+                avg(case when c.is_probably_gone then 1.0 else 0.0 end) filter (where c.is_scored) as share_gone,
+                avg(c.probability_alive) as mean_probability_alive, max(c.clv_horizon_months) as horizon_months
+            from data_mart.customer_clv as c
+            inner join data_mart.rfm_segments as seg on c.rfm_segment = seg.rfm_segment
+            where c.source_system = %s
+            group by c.rfm_segment, seg.segment_order
+            order by seg.segment_order
+            """
+        ),
+    )
+    b["clv_top"] = block(
+        catalog,
+        ("customer_clv",),
+        lambda: rows(
+            """
+            select customer_id, rfm_segment, probability_alive, expected_purchases_365d, expected_average_spend,
+                customer_lifetime_value
+            from data_mart.customer_clv
+            where source_system = %s and customer_lifetime_value is not null
+            order by customer_lifetime_value desc, customer_id limit %s
+            """,
+            (sid, TOP_CLV_CUSTOMERS),
+        ),
+    )
+    b["clv_fit"] = block(
+        catalog,
+        ("clv_model_fit",),
+        lambda: rows(
+            """
+            select fit_scope, fit_status, fit_message, customers, repeat_buyers
+            from data_mart.clv_model_fit where source_system = %s order by fit_scope
+            """
+        ),
+    )
+    b["clv_holdout"] = block(
+        catalog,
+        ("clv_holdout_check",),
+        lambda: rows(
+            """
+            select h.rfm_segment, h.is_source_total, h.holdout_as_of_date, h.holdout_days, h.customers,
+                h.predicted_purchases, h.actual_purchases, h.predicted_to_actual_ratio
+            from data_mart.clv_holdout_check as h
+            left join data_mart.rfm_segments as seg on h.rfm_segment = seg.rfm_segment
+            where h.source_system = %s
+            order by h.is_source_total desc, seg.segment_order nulls last, h.rfm_segment
+            """
+        ),
+    )
     b["order_anomalies"] = block(
         catalog,
         ("order_anomalies",),
@@ -664,31 +745,46 @@ def previous_history_date(
 _CUSTOMERS = """
     select c.rfm_segment, c.customer_id, c.recency_days, c.frequency, c.monetary,
         c.r_score, c.f_score, c.m_score, c.rfm_score, c.first_purchase_date, c.last_purchase_date,
-        {previous} as previous_segment
+        {previous} as previous_segment, {clv}
     from data_mart.customer_rfm as c
     inner join data_mart.rfm_segments as seg on c.rfm_segment = seg.rfm_segment
     {join}
     where c.source_system = %(source)s
     order by seg.segment_order, c.monetary desc, c.customer_id
 """
-CUSTOMERS_WITH_HISTORY = _CUSTOMERS.format(
-    previous="h.rfm_segment",
-    join="""left join data_mart.customer_segment_history as h
-        on h.source_system = c.source_system and h.customer_id = c.customer_id and h.as_of_date = %(previous)s""",
-)
-CUSTOMERS_WITHOUT_HISTORY = _CUSTOMERS.format(previous="null::text", join="")
+HISTORY_JOIN = """left join data_mart.customer_segment_history as h
+        on h.source_system = c.source_system and h.customer_id = c.customer_id and h.as_of_date = %(previous)s"""
+CLV_JOIN = """left join data_mart.customer_clv as v
+        on v.source_system = c.source_system and v.customer_id = c.customer_id"""
+
+
+def customers_sql(*, history: bool, clv: bool) -> str:
+    """The list query; without customer_clv (older marts) its three columns are null."""
+    return _CUSTOMERS.format(
+        previous="h.rfm_segment" if history else "null::text",
+        clv="v.probability_alive, v.expected_purchases_365d, v.customer_lifetime_value"
+        if clv
+        else "null::numeric, null::numeric, null::numeric",
+        join=" ".join(([HISTORY_JOIN] if history else []) + ([CLV_JOIN] if clv else [])),
+    )
 
 
 def stream_customers(
-    conn: psycopg2.extensions.connection, source: str, previous: dt.date | None, *, batch: int = 20_000
+    conn: psycopg2.extensions.connection,
+    source: str,
+    previous: dt.date | None,
+    *,
+    clv: bool = False,
+    batch: int = 20_000,
 ) -> Iterator[tuple]:
     """customer_rfm of one source, segment by segment (seed order), best customers first.
 
     Yields (rfm_segment, customer_id, recency_days, frequency, monetary, r, f, m, rfm_score,
-    first_purchase_date, last_purchase_date, previous_segment) through a server-side cursor,
-    so a million customers never sit in memory.
+    first_purchase_date, last_purchase_date, previous_segment, probability_alive,
+    expected_purchases_365d, customer_lifetime_value) through a server-side cursor, so a
+    million customers never sit in memory. ``clv``: customer_clv exists (else the last three are null).
     """
-    sql = CUSTOMERS_WITH_HISTORY if previous is not None else CUSTOMERS_WITHOUT_HISTORY
+    sql = customers_sql(history=previous is not None, clv=clv)
     with conn.cursor(name="segmart_report_customers") as cur:
         cur.itersize = batch
         cur.execute(sql, {"source": source, "previous": previous})

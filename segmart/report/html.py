@@ -99,6 +99,71 @@ def _abc_summary(lang: Lang, rows: list[Row]) -> str:
     )
 
 
+def _clv_view(lang: Lang, charts: Charts, source: SalesSource, names: dict[str, str]) -> Row:
+    """The CLV part of a source's section: value by segment, the share probably gone, top customers, holdout."""
+    sid, cur, b = source.source_system, source.currency_code, source.blocks
+    segments = [r for r in _rows(b, "clv_segments") if r["customers"]]
+    fits = {r["fit_scope"]: r for r in _rows(b, "clv_fit")}
+    forecast = fits.get("forecast")
+    scored = sum(r["scored"] for r in segments)
+    view: Row = {"clv_note": None, "clv_segments": None, "clv_rows": [], "clv_top": [], "clv_holdout": None}
+    if forecast is not None and forecast["fit_status"] != "fitted":
+        view["clv_note"] = lang.t("clv_not_fitted", reason=forecast["fit_message"] or forecast["fit_status"])
+    if not scored:
+        view["clv_note"] = view["clv_note"] or lang.t("clv_none")
+        return view
+    total = sum(r["expected_revenue"] or 0 for r in segments)
+    gone = sum((r["share_gone"] or 0) * r["scored"] for r in segments) / scored
+    horizon = max(r["horizon_months"] or 0 for r in segments)
+    view["clv_summary"] = lang.t(
+        "clv_summary",
+        revenue=lang.money(total, cur),
+        months=horizon,
+        gone=lang.percent(gone),
+        customers=lang.number(scored),
+    )
+    view["clv_segments"] = charts.clv_by_segment(f"clv-segments-{sid}", segments, names, cur)
+    view["clv_rows"] = [
+        {
+            "code": r["rfm_segment"],
+            "name": names.get(r["rfm_segment"], r["rfm_segment"]),
+            "customers": lang.number(r["customers"]),
+            "revenue": lang.money(r["expected_revenue"], cur),
+            "share_revenue": lang.percent((r["expected_revenue"] or 0) / total if total else None),
+            "purchases": lang.number(r["expected_purchases"], 1),
+            "alive": lang.percent(r["mean_probability_alive"]),
+            "gone": lang.percent(r["share_gone"]),
+        }
+        for r in segments
+    ]
+    view["clv_top"] = [
+        {
+            "customer": r["customer_id"],
+            "segment": names.get(r["rfm_segment"], r["rfm_segment"]),
+            "alive": lang.percent(r["probability_alive"]),
+            "purchases": lang.number(r["expected_purchases_365d"], 1),
+            "spend": lang.money(r["expected_average_spend"], cur),
+            "clv": lang.money(r["customer_lifetime_value"], cur),
+        }
+        for r in _rows(b, "clv_top")
+    ]
+    holdout = _rows(b, "clv_holdout")
+    parts = [r for r in holdout if not r["is_source_total"]]
+    totals = [r for r in holdout if r["is_source_total"]]
+    if parts and totals:
+        view["clv_holdout"] = charts.clv_holdout(f"clv-holdout-{sid}", parts, names)
+        total_row = totals[0]
+        view["clv_holdout_note"] = lang.t(
+            "clv_holdout_note",
+            days=total_row["holdout_days"],
+            date=lang.date(total_row["holdout_as_of_date"]),
+            predicted=lang.number(total_row["predicted_purchases"]),
+            actual=lang.number(total_row["actual_purchases"]),
+            ratio=lang.percent(total_row["predicted_to_actual_ratio"], 0),
+        )
+    return view
+
+
 def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportData) -> Row:
     sid = source.source_system
     cur = source.currency_code
@@ -210,6 +275,7 @@ def _source_view(lang: Lang, charts: Charts, source: SalesSource, data: ReportDa
         }
         for r in clusters
     ]
+    view.update(_clv_view(lang, charts, source, names))
     view["order_anomalies"] = [
         {
             "date": lang.date(r["order_date"]),

@@ -156,6 +156,52 @@ MESSAGES: dict[str, dict[str, str]] = {
     "state_returning": {"en": "returning", "ru": "вернувшиеся"},
     "state_inactive": {"en": "inactive", "ru": "неактивные"},
     "clusters": {"en": "Data-driven clusters (k-means on RFM)", "ru": "Кластеры по данным (k-means по RFM)"},
+    "col_probability_alive": {"en": "P(still buying)", "ru": "P(ещё покупает)"},
+    "col_expected_purchases": {"en": "Purchases next 365 d", "ru": "Покупок за 365 дн."},
+    "col_clv": {"en": "CLV", "ru": "CLV"},
+    "clv": {"en": "Customer lifetime value (forecast)", "ru": "Пожизненная ценность клиента (прогноз)"},
+    "clv_explain": {
+        "en": "A statistical forecast (BG/NBD and Gamma-Gamma models) from each customer's purchase history: "
+        "the chance the customer still buys, the purchases expected next, the spend per purchase, and the "
+        "discounted value of the coming months. Customers with a single purchase are never counted as "
+        "probably gone: the model needs a repeat purchase to judge.",
+        "ru": "Статистический прогноз (модели BG/NBD и Gamma-Gamma) по истории покупок каждого клиента: "
+        "вероятность, что клиент ещё покупает, ожидаемые покупки, сумма одной покупки и дисконтированная "
+        "ценность ближайших месяцев. Клиенты с одной покупкой не считаются ушедшими: модели нужна "
+        "повторная покупка, чтобы судить.",
+    },
+    "clv_summary": {
+        "en": "Expected revenue of the next {months} months: {revenue} from {customers} customers; "
+        "{gone} of them are probably gone.",
+        "ru": "Ожидаемая выручка за {months} мес.: {revenue} от {customers} клиентов; {gone} из них, вероятно, ушли.",
+    },
+    "clv_none": {
+        "en": "No CLV forecast yet (the next build computes it).",
+        "ru": "Прогноза CLV пока нет (его посчитает следующая сборка).",
+    },
+    "clv_not_fitted": {
+        "en": "No CLV forecast for this source: {reason}",
+        "ru": "Для этого источника нет прогноза CLV: {reason}",
+    },
+    "clv_by_segment": {"en": "Expected revenue by segment", "ru": "Ожидаемая выручка по сегментам"},
+    "clv_holdout": {
+        "en": "How good is the forecast? Predicted and actual purchases",
+        "ru": "Насколько точен прогноз? Прогноз и факт покупок",
+    },
+    "clv_holdout_note": {
+        "en": "Forecast made as of {date} for the following {days} days: {predicted} purchases predicted, "
+        "{actual} happened ({ratio}).",
+        "ru": "Прогноз на {date} на следующие {days} дн.: ожидалось {predicted} покупок, было {actual} ({ratio}).",
+    },
+    "clv_predicted": {"en": "Predicted", "ru": "Прогноз"},
+    "clv_actual": {"en": "Actual", "ru": "Факт"},
+    "clv_expected_revenue": {"en": "Expected revenue", "ru": "Ожидаемая выручка"},
+    "clv_expected_purchases": {"en": "Purchases next 365 days", "ru": "Покупок за 365 дней"},
+    "clv_alive": {"en": "P(still buying)", "ru": "P(ещё покупает)"},
+    "clv_gone": {"en": "Probably gone", "ru": "Вероятно, ушли"},
+    "clv_top": {"en": "Top customers by CLV", "ru": "Лучшие клиенты по CLV"},
+    "clv_spend": {"en": "Spend per purchase", "ru": "Сумма покупки"},
+    "clv_value": {"en": "CLV", "ru": "CLV"},
     "clusters_note": {
         "en": "Groups the data itself suggests, next to the named segments: use segments for campaigns, "
         "clusters to see which natural groups exist. The centroid is a typical customer of the cluster.",

@@ -78,12 +78,18 @@ def segment_list(
         Column(lang.t("col_last_purchase"), "date", 13),
         Column(lang.t("col_action"), "text", 50),
         Column(lang.t("col_prev_segment", date=lang.date(previous) if previous else "–"), "text", 22),
+        Column(lang.t("col_probability_alive"), "decimal", 12),
+        Column(lang.t("col_expected_purchases"), "decimal", 14),
+        Column(lang.t("col_clv"), "money", 16),
     ]
+    clv = "customer_clv" in catalog.columns
 
     def rows() -> Iterator[tuple[str, list]]:
-        for seg, *values, prev in data.stream_customers(conn, source.source_system, previous):
+        for seg, *values, prev, alive, purchases, value in data.stream_customers(
+            conn, source.source_system, previous, clv=clv
+        ):
             # values: customer_id, recency, frequency, monetary, r, f, m, rfm_score, first, last purchase
-            yield seg, [*values, actions[seg], names.get(prev) if prev else None]
+            yield seg, [*values, actions[seg], names.get(prev) if prev else None, alive, purchases, value]
 
     return CustomerList(
         stem=f"segments_{source.source_system}_{run_date.isoformat()}",
