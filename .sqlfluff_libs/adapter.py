@@ -15,7 +15,14 @@ def _series_join(start, stop, alias, column, step=None):
     return f"cross join lateral generate_series({start}, {stop}{interval}) as {alias} ({column})"
 
 
+def _regexp_replace_all(expression, pattern, replacement):
+    return f"regexp_replace({expression}, '{pattern}', '{replacement}', 'g')"
+
+
 _POSTGRES = {
+    "regexp_replace_all": _regexp_replace_all,
+    "collate_c": lambda expression: f'{expression} collate "C"',
+    "format_one_decimal": lambda expression: f"to_char({expression}, 'FM990.0')",
     "type_number": _type_number,
     "count_as_number": lambda expression: f"cast({expression} as numeric)",
     "type_text": lambda: "text",

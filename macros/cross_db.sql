@@ -77,3 +77,47 @@
         {{ start }}, {{ stop }}{{ ', interval 1 month' if step == 'month' }}
     )) {{ alias }} as {{ column }}
 {%- endmacro %}
+
+{#-
+    Every match of the regular expression `pattern` (as written, backslashes
+    and all) in `expression` replaced. PostgreSQL needs the 'g' flag; Spark
+    replaces every match and reads the pattern from a raw string literal.
+-#}
+{% macro regexp_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regexp_replace_all', 'segmart')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__regexp_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, r'{{ pattern }}', '{{ replacement }}')
+{%- endmacro %}
+
+{#- Text ordered by code point (PostgreSQL's "C" collation; Spark's default). -#}
+{% macro collate_c(expression) -%}
+    {{ return(adapter.dispatch('collate_c', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__collate_c(expression) -%}
+    {{ expression }} collate "C"
+{%- endmacro %}
+
+{% macro spark__collate_c(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
+{#- A non-negative number with one decimal, rounded half up, as text: '12.5'. -#}
+{% macro format_one_decimal(expression) -%}
+    {{ return(adapter.dispatch('format_one_decimal', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__format_one_decimal(expression) -%}
+    to_char({{ expression }}, 'FM990.0')
+{%- endmacro %}
+
+{% macro spark__format_one_decimal(expression) -%}
+    {#- format_string('%.1f') takes no decimal; round() of a decimal rounds half up, as to_char -#}
+    cast(round({{ expression }}, 1) as string)
+{%- endmacro %}

@@ -10,6 +10,8 @@ scores and segment, every cohort cell, every ABC class and share, every
 month's KPIs, every segment's share. Spark's tables are read from their
 Parquet files in the warehouse, so no second Spark is started.
 
+The bank marts are compared likewise on the generated bank sample.
+
 Skips, with the reason, when Java, pyspark or dbt-spark is missing (install
 them with ``python3 run.py setup --spark``). Slow: one dbt build per engine
 and data set (the demo sample; the real UCI file when SEGMART_REAL_DATA or
@@ -28,7 +30,7 @@ import psycopg2.extensions
 import pyarrow.parquet as pq
 import pytest
 
-from loaders.formats import SALES_FORMATS
+from loaders.formats import BANK_FORMATS, SALES_FORMATS
 from loaders.parquet_landing import land_files
 from pytests.support.db import reset_database
 from pytests.support.files import real_data_or_skip
@@ -54,7 +56,22 @@ MARTS = {
     "abc_products": ("source_system", "product_id"),
     "monthly_kpis": ("source_system", "month_start"),
 }
-SELECTION = ("build", "--select", " ".join(f"+{mart}" for mart in MARTS), "--indirect-selection", "cautious")
+# the bank marts, on the generated bank sample (the real file has no bank data)
+BANK_MARTS = {
+    "client_segments": ("client_id",),
+    "client_product_usage": ("client_id", "product_name"),
+    "client_cross_sell": ("client_id",),
+    "product_popularity_by_segment": ("client_segment_code", "product_name"),
+    "income_engagement": ("income_band_order", "usage_count"),
+    "income_usage_correlation": ("as_of_date",),
+    "bank_unknown_client_usage": ("usage_id",),
+    "bank_reconciliation": ("entity", "row_status"),
+}
+
+
+def _selection(marts: list[str]) -> tuple[str, ...]:
+    return ("build", "--select", " ".join(f"+{mart}" for mart in marts), "--indirect-selection", "cautious")
+
 
 Row = dict[str, object]
 
@@ -64,6 +81,7 @@ class Engines:
     pg: psycopg2.extensions.connection
     warehouse: Path
     files: list[Path]
+    with_bank: bool
 
 
 def _normal(value: object) -> object:
@@ -94,34 +112,37 @@ def _spark_rows(warehouse: Path, mart: str) -> list[Row]:
     return pq.read_table(warehouse / "data_mart.db" / mart).to_pylist()
 
 
-def _build_both(connection_info: Connection, files: list[Path], work: Path) -> Engines:
+def _build_both(connection_info: Connection, files: list[Path], bank_files: list[Path], work: Path) -> Engines:
+    selection = _selection([*MARTS, *(BANK_MARTS if bank_files else ())])
     pg = db.connect(connection_info)
     reset_database(pg)
     run_cli("sales", *map(str, files), timeout=1800)
-    run_dbt(*SELECTION, tmp_target=work / "postgres")
+    if bank_files:
+        run_cli("bank", *map(str, bank_files), timeout=600)
+    run_dbt(*selection, tmp_target=work / "postgres")
     landing, spark_dir = work / "landing", work / "spark"
-    results = land_files(landing, files, SALES_FORMATS)
-    assert [r.status for r in results] == ["loaded"] * len(files), [r.summary() for r in results]
+    results = land_files(landing, files, SALES_FORMATS) + land_files(landing, bank_files, BANK_FORMATS)
+    assert [r.status for r in results] == ["loaded"] * len(results), [r.summary() for r in results]
     saved = {name: os.environ.get(name) for name in ("SEGMART_ENGINE", "SEGMART_LANDING_DIR", "SEGMART_SPARK_DIR")}
     os.environ.update(SEGMART_ENGINE="spark", SEGMART_LANDING_DIR=str(landing), SEGMART_SPARK_DIR=str(spark_dir))
     try:
-        run_dbt(*SELECTION, tmp_target=work / "spark-dbt", timeout=3600)
+        run_dbt(*selection, tmp_target=work / "spark-dbt", timeout=3600)
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    return Engines(pg, spark_dir / "warehouse", files)
+    return Engines(pg, spark_dir / "warehouse", files, with_bank=bool(bank_files))
 
 
 @pytest.fixture(scope="module", params=["sample", "real"])
 def engines(request: pytest.FixtureRequest, connection_info: Connection, tmp_path_factory: pytest.TempPathFactory):
     if request.param == "real":
-        files = [real_data_or_skip()]
+        files, bank_files = [real_data_or_skip()], []
     else:
-        files = sample_files()[0]
-    built = _build_both(connection_info, files, tmp_path_factory.mktemp(f"spark-{request.param}"))
+        files, bank_files = sample_files()
+    built = _build_both(connection_info, files, bank_files, tmp_path_factory.mktemp(f"spark-{request.param}"))
     yield built
     built.pg.close()
 
@@ -138,9 +159,11 @@ def _differences(postgres: dict[tuple, Row], spark: dict[tuple, Row]) -> list[st
     return problems
 
 
-@pytest.mark.parametrize("mart", list(MARTS))
+@pytest.mark.parametrize("mart", [*MARTS, *BANK_MARTS])
 def test_mart_is_the_same_on_both_engines(engines: Engines, mart: str) -> None:
-    key = MARTS[mart]
+    if mart in BANK_MARTS and not engines.with_bank:
+        pytest.skip("this data set has no bank files")
+    key = MARTS.get(mart) or BANK_MARTS[mart]
     postgres = _keyed(_pg_rows(engines.pg, mart), key)
     spark = _keyed(_spark_rows(engines.warehouse, mart), key)
     assert postgres, f"{mart} is empty on PostgreSQL: nothing would be compared"
