@@ -831,6 +831,35 @@ def _record_failure(pg: psycopg2.extensions.connection, problem: FileProblem) ->
         log.warning("could not record the failure of %s in staging.load_failures", problem.path)
 
 
+def land_each(
+    paths: list[Path],
+    land: Callable[[Path], LoadResult],
+    record_failure: Callable[[FileProblem], None],
+    refused: tuple[type[Exception], ...],
+    refusal: Callable[[Path, Exception], str],
+) -> list[LoadResult]:
+    """Land each file on its own (``land``): one that fails does not stop or spoil the others.
+
+    A file that cannot be used is recorded (``record_failure``); one the store
+    refused (an exception of ``refused``) fails with ``refusal``'s message and
+    is retried by the next run. Shared by the PostgreSQL and the Parquet landing.
+    """
+    results = []
+    for path in paths:
+        try:
+            result = land(path)
+        except FileProblem as problem:
+            record_failure(problem)
+            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
+        except refused as exc:
+            result = LoadResult(path=path, status="failed", error=refusal(path, exc))
+        if result.status == "loaded":
+            assert result.rows_read == result.rows_loaded + result.rows_quarantined
+        (log.error if result.status == "failed" else log.info)(result.summary())
+        results.append(result)
+    return results
+
+
 def load_files(
     pg: psycopg2.extensions.connection,
     paths: list[Path],
@@ -845,28 +874,22 @@ def load_files(
 ) -> list[LoadResult]:
     """Land each file on its own: one that fails does not stop or spoil the others."""
     ensure_schema(pg)
-    results = []
-    for path in paths:
-        try:
-            result = load_file(
-                pg,
-                path,
-                formats,
-                forced_format=forced_format,
-                encoding=encoding,
-                delimiter=delimiter,
-                checked=checked,
-                before_insert=before_insert,
-                before_commit=before_commit,
-            )
-        except FileProblem as problem:
-            _record_failure(pg, problem)
-            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
-        except psycopg2.Error as exc:
-            message = (exc.pgerror or str(exc)).strip()
-            result = LoadResult(path=path, status="failed", error=f"{path}: the database refused the load: {message}")
-        if result.status == "loaded":
-            assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        (log.error if result.status == "failed" else log.info)(result.summary())
-        results.append(result)
-    return results
+
+    def land(path: Path) -> LoadResult:
+        return load_file(
+            pg,
+            path,
+            formats,
+            forced_format=forced_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            checked=checked,
+            before_insert=before_insert,
+            before_commit=before_commit,
+        )
+
+    def refusal(path: Path, exc: Exception) -> str:
+        message = (getattr(exc, "pgerror", None) or str(exc)).strip()
+        return f"{path}: the database refused the load: {message}"
+
+    return land_each(paths, land, lambda problem: _record_failure(pg, problem), (psycopg2.Error,), refusal)

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 
 from loaders import formats
 from loaders.formats import ALL_FORMATS, NULL, Format, copy_unescape
-from loaders.load import CheckedRow, CheckedRows, LoadResult
+from loaders.load import CheckedRow, CheckedRows, LoadResult, land_each
 from loaders.reader import (
     FileProblem,
     Fingerprint,
@@ -385,19 +385,14 @@ def land_files(
     delimiter: str | None = None,
 ) -> list[LoadResult]:
     """Land each file on its own as Parquet: one that fails does not stop or spoil the others."""
-    results = []
-    for path in paths:
-        try:
-            result = land_file(
-                root, path, formats_, forced_format=forced_format, encoding=encoding, delimiter=delimiter
-            )
-        except FileProblem as problem:
-            _record_failure(root, problem)
-            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
-        except OSError as exc:
-            result = LoadResult(path=path, status="failed", error=f"{path}: the landing folder {root} refused: {exc}")
-        if result.status == "loaded":
-            assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        (log.error if result.status == "failed" else log.info)(result.summary())
-        results.append(result)
-    return results
+
+    def land(path: Path) -> LoadResult:
+        return land_file(root, path, formats_, forced_format=forced_format, encoding=encoding, delimiter=delimiter)
+
+    return land_each(
+        paths,
+        land,
+        lambda problem: _record_failure(root, problem),
+        (OSError,),
+        lambda path, exc: f"{path}: the landing folder {root} refused: {exc}",
+    )
