@@ -4,6 +4,8 @@
 ``python3 run.py --help`` lists the commands (segmart/commands.py holds the
 list, shared with ``segmart --help``); ``python3 run.py <command>`` sets up
 .venv when needed and runs ``segmart <command>`` in it (``test`` runs pytest).
+``python3 run.py setup --spark`` (or any command with ``--engine spark``) also installs
+the Spark engine (requirements-spark.txt; needs Java).
 
 Only the standard library is used here, so this works on a fresh machine with
 Python 3.11+ (Linux, macOS or Windows). Set-up is idempotent: the virtualenv
@@ -23,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 REQUIREMENTS = ROOT / "requirements.txt"
+SPARK_REQUIREMENTS = ROOT / "requirements-spark.txt"
+SPARK_STAMP = VENV / ".segmart-spark-requirements.sha256"
 PYPROJECT = ROOT / "pyproject.toml"
 STAMP = VENV / ".segmart-requirements.sha256"
 MIN_PYTHON = (3, 11)
@@ -91,6 +95,35 @@ def setup() -> None:
         say("wrote profiles.yml from profiles.yml.example (it reads the connection from the environment)")
 
 
+def wants_spark(argv: list[str]) -> bool:
+    """True when the command asks for the Spark engine (``--engine spark`` or SEGMART_ENGINE=spark)."""
+    if "--spark" in argv:
+        return True
+    for index, arg in enumerate(argv):
+        if arg == "--engine=spark" or (arg == "--engine" and argv[index + 1 : index + 2] == ["spark"]):
+            return True
+    return os.environ.get("SEGMART_ENGINE", "").strip().lower() == "spark"
+
+
+def setup_spark() -> None:
+    """Java must be there (we cannot install it); pyspark and dbt-spark go into .venv once."""
+    java = shutil.which("java")
+    if java is None:
+        fail(
+            "The Spark engine needs Java 17 (a JRE is enough) and there is no `java` on PATH. "
+            "Install it with `apt-get install openjdk-17-jre-headless` (Debian/Ubuntu), "
+            "`brew install openjdk@17` (macOS) or the platform's way, then run this again."
+        )
+    digest = hashlib.sha256(SPARK_REQUIREMENTS.read_bytes()).hexdigest()
+    if not SPARK_STAMP.is_file() or SPARK_STAMP.read_text().strip() != digest:
+        say("installing requirements-spark.txt (pyspark, dbt-spark) into .venv (first time: a few minutes)")
+        SPARK_STAMP.unlink(missing_ok=True)
+        pip = [str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        if subprocess.run([*pip, "-r", str(SPARK_REQUIREMENTS)]).returncode != 0:
+            fail("pip could not install requirements-spark.txt (see its message above).")
+        SPARK_STAMP.write_text(digest + "\n")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command in {"help", "-h", "--help"}:
@@ -100,6 +133,9 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(overview())
         return 0
     setup()
+    if wants_spark(argv):
+        setup_spark()
+    argv = [arg for arg in argv if arg != "--spark"]
     if command == "setup":
         say(f"environment ready: activate it with `source {VENV.relative_to(ROOT)}/bin/activate`")
         return 0

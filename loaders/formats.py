@@ -43,6 +43,17 @@ def copy_escape(value: str) -> str:
     return value
 
 
+_UNESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def copy_unescape(value: str) -> str:
+    """The text a COPY text-format field (as ``copy_escape`` writes it) stands for."""
+    if "\\" not in value:
+        return value
+    return _UNESCAPE_RE.sub(lambda match: _UNESCAPES.get(match.group(1), match.group(1)), value)
+
+
 def text(value: str) -> str:
     """Optional text, kept as written (dbt trims); empty becomes NULL."""
     if not value:

@@ -177,21 +177,36 @@ class _Source:
             raise
 
 
-class _CheckedRows(_Source):
-    """The checked path: Python splits and checks every row; COPY reads the result.
+# One checked row: its line number in the file, the converted values (in the
+# format's field order, COPY text form) and the raw text it came from.
+CheckedRow = tuple[int, list[str], str]
 
-    Rejected rows go to the spool.
+
+class CheckedRows:
+    """The checked path: Python splits and checks every row of a file.
+
+    ``batches()`` yields the rows that passed, ``rows_per_batch`` at a time;
+    a rejected row is counted and spooled for ``load_quarantine`` (COPY text
+    format) on the way. Every sink (the COPY into PostgreSQL, the Parquet
+    landing) reads the same rows from here.
     """
 
-    _empty = ""
-
-    def __init__(self, path: Path, layout: Layout, load_id: int, quarantine: IO[str], hasher: Hasher) -> None:
+    def __init__(
+        self,
+        path: Path,
+        layout: Layout,
+        load_id: int,
+        quarantine: IO[str],
+        hasher: Hasher,
+        rows_per_batch: int = ROWS_PER_CHUNK,
+    ) -> None:
+        self._path = path
         self._hasher = hasher
         self._layout = layout
         self._load_id = load_id
         self._quarantine = quarantine
         self._header = [normalise_header(name) for name in layout.header]
-        self._chunks = self._generate(path)
+        self._rows_per_batch = rows_per_batch
         self.counts = _Counts()
 
     def _why(self, fields: list[str]) -> str:
@@ -205,13 +220,17 @@ class _CheckedRows(_Source):
                 return f"{fmt_field.header}: {exc}"
         return "unknown problem"  # pragma: no cover - convert failed above
 
-    def _generate(self, path: Path) -> Iterator[str]:
+    def reject(self, line_number: int, reason: str, raw: str) -> None:
+        """Quarantine a row a sink could not take after all (counted as loaded before)."""
+        self.counts.rows_loaded -= 1
+        self.counts.reject(self._load_id, line_number, reason, raw, self._quarantine)
+
+    def batches(self) -> Iterator[list[CheckedRow]]:
         plan = list(zip(self._layout.positions, (f.convert for f in self._layout.fmt.fields), strict=True))
         width = len(self._layout.header)
-        prefix = f"{self._load_id}\t"
         counts = self.counts
-        out: list[str] = []
-        for record in records(path, self._layout, self._hasher):
+        out: list[CheckedRow] = []
+        for record in records(self._path, self._layout, self._hasher):
             fields = record.fields
             if (
                 fields is not None
@@ -236,29 +255,48 @@ class _CheckedRows(_Source):
                 counts.reject(self._load_id, record.line_number, self._why(fields), record.raw, self._quarantine)
                 continue
             counts.rows_loaded += 1
-            out.append(prefix + str(record.line_number) + "\t" + "\t".join(values) + "\n")
-            if len(out) >= ROWS_PER_CHUNK:
-                yield "".join(out)
-                out.clear()
+            out.append((record.line_number, values, record.raw))
+            if len(out) >= self._rows_per_batch:
+                yield out
+                out = []
         if out:
-            yield "".join(out)
+            yield out
+
+
+class _CheckedCopy(_Source):
+    """The checked rows as COPY text, for ``copy_expert``."""
+
+    _empty = ""
+
+    def __init__(self, rows: CheckedRows, load_id: int) -> None:
+        self._rows = rows
+        self._prefix = f"{load_id}\t"
+        self._chunks = self._generate()
+
+    def _generate(self) -> Iterator[str]:
+        prefix = self._prefix
+        for batch in self._rows.batches():
+            yield "".join(
+                prefix + str(line_number) + "\t" + "\t".join(values) + "\n" for line_number, values, _ in batch
+            )
 
 
 def _checked_copy(
     cur: psycopg2.extensions.cursor, path: Path, layout: Layout, load_id: int, quarantine: IO[str], hasher: Hasher
 ) -> _Counts:
-    stream = _CheckedRows(path, layout, load_id, quarantine, hasher)
+    rows = CheckedRows(path, layout, load_id, quarantine, hasher)
+    stream = _CheckedCopy(rows, load_id)
     columns = sql.SQL(", ").join(map(sql.Identifier, ["load_id", "line_number", *layout.fmt.columns]))
     copy = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier("staging"), sql.Identifier(layout.fmt.target), columns
     )
     stream.copy(cur, copy.as_string(cur.connection), size=1 << 16)
-    if cur.rowcount != stream.counts.rows_loaded:
+    if cur.rowcount != rows.counts.rows_loaded:
         raise LoaderError(
-            f"{path}: the server copied {cur.rowcount} rows but the loader sent {stream.counts.rows_loaded}; "
+            f"{path}: the server copied {cur.rowcount} rows but the loader sent {rows.counts.rows_loaded}; "
             "the load was rolled back"
         )
-    return stream.counts
+    return rows.counts
 
 
 _SKIP_NOTICE_RE = re.compile(r'skipping row due to data type incompatibility at line (\d+) for column "([^"]+)": (.*)')
@@ -812,6 +850,35 @@ def _record_failure(pg: psycopg2.extensions.connection, problem: FileProblem) ->
         log.warning("could not record the failure of %s in staging.load_failures", problem.path)
 
 
+def land_each(
+    paths: list[Path],
+    land: Callable[[Path], LoadResult],
+    record_failure: Callable[[FileProblem], None],
+    refused: tuple[type[Exception], ...],
+    refusal: Callable[[Path, Exception], str],
+) -> list[LoadResult]:
+    """Land each file on its own (``land``): one that fails does not stop or spoil the others.
+
+    A file that cannot be used is recorded (``record_failure``); one the store
+    refused (an exception of ``refused``) fails with ``refusal``'s message and
+    is retried by the next run. Shared by the PostgreSQL and the Parquet landing.
+    """
+    results = []
+    for path in paths:
+        try:
+            result = land(path)
+        except FileProblem as problem:
+            record_failure(problem)
+            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
+        except refused as exc:
+            result = LoadResult(path=path, status="failed", error=refusal(path, exc))
+        if result.status == "loaded":
+            assert result.rows_read == result.rows_loaded + result.rows_quarantined
+        (log.error if result.status == "failed" else log.warning if result.shrinkage else log.info)(result.summary())
+        results.append(result)
+    return results
+
+
 def load_files(
     pg: psycopg2.extensions.connection,
     paths: list[Path],
@@ -826,28 +893,22 @@ def load_files(
 ) -> list[LoadResult]:
     """Land each file on its own: one that fails does not stop or spoil the others."""
     ensure_schema(pg)
-    results = []
-    for path in paths:
-        try:
-            result = load_file(
-                pg,
-                path,
-                formats,
-                forced_format=forced_format,
-                encoding=encoding,
-                delimiter=delimiter,
-                checked=checked,
-                before_insert=before_insert,
-                before_commit=before_commit,
-            )
-        except FileProblem as problem:
-            _record_failure(pg, problem)
-            result = LoadResult(path=path, status="failed", error=str(problem), unusable=True)
-        except psycopg2.Error as exc:
-            message = (exc.pgerror or str(exc)).strip()
-            result = LoadResult(path=path, status="failed", error=f"{path}: the database refused the load: {message}")
-        if result.status == "loaded":
-            assert result.rows_read == result.rows_loaded + result.rows_quarantined
-        (log.error if result.status == "failed" else log.warning if result.shrinkage else log.info)(result.summary())
-        results.append(result)
-    return results
+
+    def land(path: Path) -> LoadResult:
+        return load_file(
+            pg,
+            path,
+            formats,
+            forced_format=forced_format,
+            encoding=encoding,
+            delimiter=delimiter,
+            checked=checked,
+            before_insert=before_insert,
+            before_commit=before_commit,
+        )
+
+    def refusal(path: Path, exc: Exception) -> str:
+        message = (getattr(exc, "pgerror", None) or str(exc)).strip()
+        return f"{path}: the database refused the load: {message}"
+
+    return land_each(paths, land, lambda problem: _record_failure(pg, problem), (psycopg2.Error,), refusal)

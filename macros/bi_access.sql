@@ -20,6 +20,8 @@
 {%- endmacro %}
 
 {% macro prepare_bi_access() %}
+    {#- PostgreSQL only: on Spark, access is granted on the platform (docs/spark.md) -#}
+    {%- if target.type != 'postgres' %}{% do return('') %}{% endif -%}
     {%- set role = adapter.quote(bi_role()) -%}
     {%- set schema = adapter.quote('data_mart') -%}
     do $bi$
@@ -49,6 +51,7 @@
 {% endmacro %}
 
 {% macro grant_bi_access() %}
+    {%- if target.type != 'postgres' %}{% do return('') %}{% endif %}
     do $bi$
     begin
         if exists (select 1 from pg_roles where rolname = '{{ bi_role() }}')

@@ -22,7 +22,7 @@
     cast(
         1 + floor(
             {{ buckets }} * (rank() over ({{ window }} order by {{ value }} {{ 'asc' if higher_is_better else 'desc' }}) - 1)
-            / cast(count(*) over ({{ window }}) as numeric)
+            / {{ count_as_number('count(*) over (' ~ window ~ ')') }}
         ) as integer
     )
 {%- endmacro %}

@@ -10,6 +10,7 @@ import argparse
 import codecs
 import dataclasses
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from typing import NoReturn
 
 from loaders.errors import LoaderError
 from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
+from segmart import config
 from segmart.commands import COMMANDS, HELP, RUN, overview
 from segmart.config import SegmartError
 
@@ -116,6 +118,7 @@ def _load(formats: tuple[Format, ...]):
             encoding=args.encoding,
             delimiter=args.delimiter,
             checked=args.checked,
+            engine=config.engine(),
         )
 
     return run
@@ -238,6 +241,13 @@ def _report_settings(args: argparse.Namespace):
 
 
 def _build(args: argparse.Namespace) -> int:
+    if config.engine() == "spark":
+        from segmart import spark_build
+
+        if not args.no_report:
+            log.info("the manager report reads PostgreSQL's data_mart: not written by a Spark build (docs/spark.md)")
+        return spark_build.build(sample=args.sample, full_refresh=args.full_refresh)
+
     from segmart import pipeline
 
     return pipeline.build(
@@ -362,6 +372,7 @@ def _add_load(sub: argparse._SubParsersAction, name: str, formats: tuple[Format,
     parser.add_argument("--encoding", type=_encoding, help="e.g. utf-8, cp1251 (default: detected)")
     parser.add_argument("--delimiter", type=_delimiter, help="',', ';' or 'tab' (default: detected from the header)")
     parser.add_argument("--checked", action="store_true", help="always check rows in Python (skip the COPY fast path)")
+    _add_engine(parser, "postgres: COPY into staging; spark: Parquet files in SEGMART_LANDING_DIR")
     parser.set_defaults(func=_load(formats))
 
 
@@ -396,6 +407,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     bank.set_defaults(func=_generate_bank)
 
 
+def _add_engine(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--engine", choices=config.ENGINES, help=f"{what} (default: SEGMART_ENGINE or postgres)")
+
+
 def _add_build(sub: argparse._SubParsersAction) -> None:
     parser = _command(
         sub,
@@ -410,6 +425,7 @@ def _add_build(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     parser.add_argument("--no-report", action="store_true", help="do not write the manager report after the build")
+    _add_engine(parser, "build the marts on PostgreSQL or on Apache Spark (docs/spark.md)")
     _add_report_options(parser)
     parser.set_defaults(func=_build)
 
@@ -585,6 +601,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     progress.install(verbose=args.verbose)  # a terminal: bars for loads and dbt; else plain lines
     try:
+        if getattr(args, "engine", None):
+            # dbt (profiles.yml) and every later step read the engine from here
+            os.environ[config.ENGINE_VAR] = args.engine
         return int(args.func(args) or 0)
     except (SegmartError, LoaderError) as exc:
         log.error("error: %s", exc)

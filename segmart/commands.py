@@ -15,7 +15,7 @@ RUN = "python run.py" if os.name == "nt" else "python3 run.py"
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("build", "the main job: start the database, load data/inbox (or the demo data), build the marts, report"),
     ("test", "run the test suite (any pytest arguments, e.g. -k loaders, -m 'not slow')"),
-    ("setup", "only create or refresh .venv (requirements.txt and this checkout, editable)"),
+    ("setup", "only create or refresh .venv (requirements.txt and this checkout, editable; --spark: also Spark)"),
     ("report", "write the manager report (HTML) and the segment lists (XLSX, CSV) from data_mart"),
     ("sales", "load UCI Online Retail or 1C:ERP sales exports into staging"),
     ("bank", "load bank clients / product-usage CSVs into staging"),

@@ -22,6 +22,12 @@ from dotenv import dotenv_values
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("SEGMART_STATE_DIR", PROJECT_ROOT / ".segmart"))
 EMBEDDED_ENV_FILE = STATE_DIR / "embedded.env"
+# The Spark engine (docs/spark.md): the Parquet landing that both the loaders
+# and dbt's `spark` target read, and local Spark's warehouse and metastore.
+ENGINE_VAR = "SEGMART_ENGINE"
+ENGINES = ("postgres", "spark")
+LANDING_DIR_VAR = "SEGMART_LANDING_DIR"
+SPARK_DIR_VAR = "SEGMART_SPARK_DIR"
 
 HOST_VAR = "SEGMART_PG_HOST"
 PORT_VAR = "SEGMART_PG_PORT"
@@ -88,6 +94,8 @@ def load_environment(*, override_embedded: bool = False) -> None:
             if value is not None:
                 os.environ.setdefault(key, value)
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
+    os.environ.setdefault(LANDING_DIR_VAR, str(STATE_DIR / "landing"))
+    os.environ.setdefault(SPARK_DIR_VAR, str(STATE_DIR / "spark"))
     if uses_external_server():
         return
     if EMBEDDED_ENV_FILE.is_file():
@@ -133,3 +141,16 @@ def current_connection() -> Connection:
 
 def bi_role() -> str:
     return os.environ.get(BI_ROLE_VAR, "bi_reader")
+
+
+def engine() -> str:
+    """The engine the marts are built on: ``SEGMART_ENGINE`` (postgres, the default, or spark)."""
+    name = os.environ.get(ENGINE_VAR, "postgres").strip().lower() or "postgres"
+    if name not in ENGINES:
+        raise SegmartError(f"{ENGINE_VAR} must be one of {', '.join(ENGINES)}, got {name!r}.")
+    return name
+
+
+def landing_dir() -> Path:
+    """Where the Parquet landing lives (one folder per staging table)."""
+    return Path(os.environ.get(LANDING_DIR_VAR) or STATE_DIR / "landing")

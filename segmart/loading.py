@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loaders.formats import ALL_FORMATS, Format
 from loaders.load import LoadResult, load_files
-from segmart import db
+from segmart import config, db
 
 log = logging.getLogger("segmart")
 
@@ -20,15 +20,26 @@ def load_command(
     encoding: str | None = None,
     delimiter: str | None = None,
     checked: bool = False,
+    engine: str = "postgres",
 ) -> int:
-    """Land ``files``; 0 when every file landed (or was skipped as already landed), 1 otherwise."""
+    """Land ``files``; 0 when every file landed (or was skipped as already landed), 1 otherwise.
+
+    ``engine`` spark lands them as Parquet in the landing folder instead of PostgreSQL's staging.
+    """
+    fmt = ALL_FORMATS[forced_format] if forced_format else None
+    if engine == "spark":
+        from loaders.parquet_landing import land_files
+
+        return summarise(
+            land_files(config.landing_dir(), files, formats, forced_format=fmt, encoding=encoding, delimiter=delimiter)
+        )
     pg = db.connect()
     try:
         results = load_files(
             pg,
             files,
             formats,
-            forced_format=ALL_FORMATS[forced_format] if forced_format else None,
+            forced_format=fmt,
             encoding=encoding,
             delimiter=delimiter,
             checked=checked,

@@ -31,7 +31,7 @@ income_bands as (
         band_order::integer as income_band_order,
         band_min_income::bigint as band_min_income,
         band_max_income::bigint as band_max_income,
-        band_label::text as income_band
+        cast(band_label as {{ type_text() }}) as income_band
     from (
         values
         {%- for i in range(edges | length + 1) %}

@@ -48,7 +48,9 @@ catalogue_keys as (
     select
         product_code,
         product_name,
-        lower(translate(regexp_replace(product_name, '\s+', ' ', 'g'), '{{ upper_letters }}', '{{ lower_letters }}'))
+        lower(translate(
+            {{ regexp_replace_all('product_name', '\s+', ' ') }}, '{{ upper_letters }}', '{{ lower_letters }}'
+        ))
             as product_key
     from products
 ),
@@ -62,9 +64,11 @@ distinct_spellings as (
 spellings as (
     select
         spelled_name,
-        lower(translate(regexp_replace(spelled_name, '\s+', ' ', 'g'), '{{ upper_letters }}', '{{ lower_letters }}'))
+        lower(translate(
+            {{ regexp_replace_all('spelled_name', '\s+', ' ') }}, '{{ upper_letters }}', '{{ lower_letters }}'
+        ))
             as product_key,
-        regexp_replace(spelled_name, '\s+', ' ', 'g') as tidy_name
+        {{ regexp_replace_all('spelled_name', '\s+', ' ') }} as tidy_name
     from distinct_spellings
 ),
 

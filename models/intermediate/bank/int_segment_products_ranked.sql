@@ -81,11 +81,11 @@ final as (
         clients_using_product,
         product_usages,
         round(
-            clients_using_product::numeric / nullif(segment_clients, 0), 6
+            {{ count_as_number('clients_using_product') }} / nullif(segment_clients, 0), 6
         )::numeric(7, 6) as share_of_segment_clients,
         row_number() over (
             partition by segment_code
-            order by clients_using_product desc, product_usages desc, product_name collate "C"
+            order by clients_using_product desc, product_usages desc, {{ collate_c('product_name') }}
         )::integer as popularity_rank
     from grid
 )

@@ -36,9 +36,7 @@ months as (
         bounds.source_as_of_date,
         cast(month_series.month_start as date) as as_of_date
     from bounds
-    cross join lateral generate_series(
-        bounds.first_as_of_date, bounds.last_as_of_date, interval '1 month'
-    ) as month_series (month_start)
+    {{ series_join('bounds.first_as_of_date', 'bounds.last_as_of_date', 'month_series', 'month_start', step='month') }}
 ),
 
 final as (

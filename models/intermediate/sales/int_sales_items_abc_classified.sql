@@ -35,15 +35,27 @@ country_revenue as (
     group by source_system, country
 ),
 
-product_names as (
+product_names_ranked as (
     -- a stock code can carry several descriptions: the newest one names it
-    select distinct on (source_system, product_id)
+    select
+        source_system,
+        product_id,
+        product_name,
+        row_number() over (
+            partition by source_system, product_id
+            order by last_ordered_at desc, product_name asc
+        ) as name_rank
+    from line_groups
+    where is_product
+),
+
+product_names as (
+    select
         source_system,
         product_id,
         product_name
-    from line_groups
-    where is_product
-    order by source_system asc, product_id asc, last_ordered_at desc, product_name asc
+    from product_names_ranked
+    where name_rank = 1
 ),
 
 product_totals as (
@@ -80,19 +92,27 @@ items as (
 ranked as (
     select
         *,
-        row_number() over item_order as revenue_rank,
-        sum(revenue) over (item_order rows between unbounded preceding and current row) as cumulative_revenue,
+        row_number() over (
+            partition by source_system, item_type order by revenue desc, item_id asc
+        ) as revenue_rank,
+        sum(revenue) over (
+            partition by source_system, item_type order by revenue desc, item_id asc
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue,
         sum(greatest(revenue, 0)) over (partition by source_system, item_type) as positive_revenue_total
     from items
-    window item_order as (partition by source_system, item_type order by revenue desc, item_id asc)
 ),
 
 shares as (
     select
         *,
-        revenue / nullif(positive_revenue_total, 0) as revenue_share,
-        cumulative_revenue / nullif(positive_revenue_total, 0) as cumulative_share,
-        (cumulative_revenue - revenue) / nullif(positive_revenue_total, 0) as share_before
+        -- cast: on Spark a narrower decimal keeps 14 decimals in the quotient, not 6
+        cast(revenue as {{ type_number() }})
+        / nullif(cast(positive_revenue_total as {{ type_number() }}), 0) as revenue_share,
+        cast(cumulative_revenue as {{ type_number() }})
+        / nullif(cast(positive_revenue_total as {{ type_number() }}), 0) as cumulative_share,
+        cast(cumulative_revenue - revenue as {{ type_number() }})
+        / nullif(cast(positive_revenue_total as {{ type_number() }}), 0) as share_before
     from ranked
 ),
 

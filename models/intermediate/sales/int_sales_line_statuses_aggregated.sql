@@ -5,11 +5,12 @@
     Incremental like int_sales_orders_aggregated: the documents whose newest
     load is one this model has not seen are replaced whole.
 -#}
+{#- On Spark (plain Parquet, no delete) a table rebuilt whole: see docs/spark.md -#}
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key='document_key',
-        pre_hook="set local work_mem = '{{ var('aggregate_work_mem') }}'",
+        pre_hook=["set local work_mem = '{{ var('aggregate_work_mem') }}'"] if target.type == 'postgres' else [],
         indexes=[
             {'columns': ['document_key']},
             {'columns': ['newest_load_id']},

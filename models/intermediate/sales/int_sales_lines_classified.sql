@@ -13,9 +13,10 @@
     is the document's newest load, every line of it is `withdrawn_at_source`.
 -#}
 -- depends_on: {{ ref('stg_loader__load_batches') }}
+{#- On Spark (plain Parquet, no delete) a table rebuilt whole: see docs/spark.md -#}
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key='document_key',
         indexes=[
             {'columns': ['document_key']},

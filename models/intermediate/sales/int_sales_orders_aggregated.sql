@@ -1,8 +1,9 @@
+{#- On Spark (plain Parquet, no delete) a table rebuilt whole: see docs/spark.md -#}
 {{
     config(
-        materialized='incremental',
+        materialized='table' if target.type == 'spark' else 'incremental',
         unique_key='document_key',
-        pre_hook="set local work_mem = '{{ var('aggregate_work_mem') }}'",
+        pre_hook=["set local work_mem = '{{ var('aggregate_work_mem') }}'"] if target.type == 'postgres' else [],
         indexes=[
             {'columns': ['document_key'], 'unique': true},
             {'columns': ['source_system', 'customer_id']},

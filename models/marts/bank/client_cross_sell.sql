@@ -92,7 +92,9 @@ final as (
                 end,
                 reference_segment.segment_name,
                 '»: им пользуются ',
-                coalesce(replace(to_char(100 * best_candidate.share_of_segment_clients, 'FM990.0'), '.', ','), '0'),
+                coalesce(
+                    replace({{ format_one_decimal('100 * best_candidate.share_of_segment_clients') }}, '.', ','), '0'
+                ),
                 '% клиентов сегмента (',
                 best_candidate.clients_using_product,
                 ')'

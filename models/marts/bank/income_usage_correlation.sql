@@ -24,11 +24,15 @@ correlated as (
     select
         count(*) as clients_with_income,
         count(*) filter (where usage_count > 0) as clients_with_income_and_usage,
-        round(corr(client_revenue, usage_count)::numeric, 6)::numeric(7, 6) as pearson_correlation,
         round(
-            (corr(client_revenue, usage_count) filter (where usage_count > 0))::numeric, 6
+            cast(corr(client_revenue, usage_count) as {{ type_number() }}), 6
+        )::numeric(7, 6) as pearson_correlation,
+        round(
+            cast(corr(client_revenue, usage_count) filter (where usage_count > 0) as {{ type_number() }}), 6
         )::numeric(7, 6) as pearson_correlation_with_usage,
-        round(corr(revenue_rank, usage_count_rank)::numeric, 6)::numeric(7, 6) as spearman_correlation,
+        round(
+            cast(corr(revenue_rank, usage_count_rank) as {{ type_number() }}), 6
+        )::numeric(7, 6) as spearman_correlation,
         (select as_of.as_of_date from as_of) as as_of_date
     from ranked
 ),

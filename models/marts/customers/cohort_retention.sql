@@ -64,8 +64,7 @@ grid as (
         ) as month_start,
         cohort_spans.last_observable_month
     from cohort_spans
-    cross join
-        lateral generate_series(0, cohort_spans.months_to_as_of_month) as month_offsets (months_since_first_purchase)
+    {{ series_join(0, 'cohort_spans.months_to_as_of_month', 'month_offsets', 'months_since_first_purchase') }}
 ),
 
 final as (
@@ -83,7 +82,7 @@ final as (
         case
             when grid.month_start <= grid.last_observable_month
                 then cast(
-                    coalesce(cohort_activity.active_customers, 0) / cast(grid.cohort_size as numeric)
+                    coalesce(cohort_activity.active_customers, 0) / {{ count_as_number('grid.cohort_size') }}
                     as numeric(9, 6)
                 )
         end as retention_rate,

@@ -14,7 +14,7 @@ metric_values as (
         as_of_date,
         'recency_days' as metric,
         r_score as score,
-        cast(recency_days as numeric) as metric_value
+        cast(recency_days as {{ type_number() }}) as metric_value
     from customers
     union all
     select
@@ -22,7 +22,7 @@ metric_values as (
         as_of_date,
         'frequency' as metric,
         f_score as score,
-        cast(frequency as numeric) as metric_value
+        cast(frequency as {{ type_number() }}) as metric_value
     from customers
     union all
     select

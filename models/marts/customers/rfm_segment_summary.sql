@@ -62,13 +62,14 @@ final as (
         spine.as_of_date,
         coalesce(segment_totals.customers, 0) as customers,
         {{ fixed_share(
-            'coalesce(segment_totals.customers, 0) / cast(spine.source_customers as numeric)',
+            'coalesce(segment_totals.customers, 0) / ' ~ count_as_number('spine.source_customers'),
             'spine.source_system',
             'spine.rfm_segment',
         ) }} as share_of_customers,
         cast(coalesce(segment_totals.revenue, 0) as numeric(18, 3)) as revenue,
         {{ fixed_share(
-            'coalesce(segment_totals.revenue, 0) / nullif(spine.source_revenue, 0)',
+            'cast(coalesce(segment_totals.revenue, 0) as ' ~ type_number() ~ ')'
+            ~ ' / nullif(cast(spine.source_revenue as ' ~ type_number() ~ '), 0)',
             'spine.source_system',
             'spine.rfm_segment',
         ) }} as share_of_revenue,

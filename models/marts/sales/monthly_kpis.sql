@@ -27,8 +27,7 @@ months as (
         month_spans.source_system,
         cast({{ dbt.dateadd('month', 'month_offsets.month_offset', 'month_spans.first_month') }} as date) as month_start
     from month_spans
-    cross join
-        lateral generate_series(0, month_spans.month_count) as month_offsets (month_offset)
+    {{ series_join(0, 'month_spans.month_count', 'month_offsets', 'month_offset') }}
 ),
 
 monthly_documents as (
@@ -136,9 +135,9 @@ final as (
         cast(revenue / nullif(orders, 0) as numeric(18, 2)) as aov,
         cast(customer_revenue / nullif(active_customers, 0) as numeric(18, 2)) as arpu,
         cast(buyer_revenue / nullif(customers, 0) as numeric(18, 2)) as arppu,
-        cast(repeat_customers / cast(nullif(customers, 0) as numeric) as numeric(9, 6)) as repeat_purchase_rate,
+        cast(repeat_customers / {{ count_as_number('nullif(customers, 0)') }} as numeric(9, 6)) as repeat_purchase_rate,
         cast(
-            retained_customers / cast(nullif(previous_month_customers, 0) as numeric) as numeric(9, 6)
+            retained_customers / {{ count_as_number('nullif(previous_month_customers, 0)') }} as numeric(9, 6)
         ) as return_purchase_rate,
         cast(guest_revenue / nullif(revenue, 0) as numeric(9, 6)) as guest_revenue_share
     from with_previous

@@ -9,8 +9,8 @@ renamed as (
         load_id,
         line_number,
         client_id::bigint as client_id,
-        nullif(btrim(regexp_replace(full_name, '\s+', ' ', 'g')), '') as client_name,
-        income::numeric as income
+        nullif(btrim({{ regexp_replace_all('full_name', '\s+', ' ') }}), '') as client_name,
+        cast(income as {{ type_number() }}) as income
     from source
 )
 

@@ -1,8 +1,23 @@
+{#-
+    The 1C pull (segmart/onec) lands in PostgreSQL only: on Spark there are no
+    withdrawn documents, and this is an empty relation of the same columns.
+-#}
 with
 
+{% if target.type == 'spark' -%}
+source as (
+    select
+        cast(null as bigint) as load_id,
+        cast(null as {{ dbt.type_string() }}) as sale_id,
+        cast(null as {{ dbt.type_string() }}) as document_ref,
+        cast(null as {{ dbt.type_string() }}) as reason
+    where 1 = 0
+),
+{%- else -%}
 source as (
     select * from {{ source('sales', 'onec_withdrawn_documents') }}
 ),
+{%- endif %}
 
 renamed as (
     select

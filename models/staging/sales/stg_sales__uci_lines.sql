@@ -11,10 +11,10 @@ renamed as (
         btrim(invoice_no) as order_id,
         upper(btrim(stock_code)) as product_id,
         nullif(btrim(description), '') as product_name,
-        quantity::integer as quantity,
-        invoice_date::timestamp as ordered_at,
-        unit_price::numeric as unit_price,
-        (customer_id::bigint)::text as customer_id,
+        cast(quantity as integer) as quantity,
+        cast(invoice_date as timestamp) as ordered_at,
+        cast(unit_price as {{ type_number() }}) as unit_price,
+        cast(cast(customer_id as bigint) as {{ type_text() }}) as customer_id,
         nullif(btrim(country), '') as country
     from source
 )

@@ -7,9 +7,15 @@ segments as (
     select * from {{ ref('bank_segments') }}
 ),
 
-counts_to_check as (
-    select generate_series(0, max(coalesce(max_products, min_products)) + 1) as product_count
+highest_count as (
+    select max(coalesce(max_products, min_products)) + 1 as product_count
     from segments
+),
+
+counts_to_check as (
+    select counts.product_count
+    from highest_count
+    {{ series_join(0, 'highest_count.product_count', 'counts', 'product_count') }}
 ),
 
 matches as (

@@ -26,7 +26,7 @@ expected_segments as (
 ),
 
 scores as (
-    select generate_series(1, 5) as score
+    select score from (values (1), (2), (3), (4), (5)) as score_values (score)
 ),
 
 expected_codes as (
@@ -72,7 +72,7 @@ problems as (
     union all
     select
         'row count is not 125' as problem,
-        cast(count(*) as text) as detail
+        cast(count(*) as {{ type_text() }}) as detail
     from segment_map
     having count(*) <> 125
 )
