@@ -4,20 +4,18 @@
 -#}
 with
 
-{% if target.type == 'spark' -%}
 source as (
-    select
-        cast(null as bigint) as load_id,
-        cast(null as {{ dbt.type_string() }}) as sale_id,
-        cast(null as {{ dbt.type_string() }}) as document_ref,
-        cast(null as {{ dbt.type_string() }}) as reason
-    where 1 = 0
+    {% if target.type == 'spark' -%}
+        select
+            cast(null as bigint) as load_id,
+            cast(null as {{ dbt.type_string() }}) as sale_id,
+            cast(null as {{ dbt.type_string() }}) as document_ref,
+            cast(null as {{ dbt.type_string() }}) as reason
+        where 1 = 0
+    {%- else -%}
+        select * from {{ source('sales', 'onec_withdrawn_documents') }}
+    {%- endif %}
 ),
-{%- else -%}
-source as (
-    select * from {{ source('sales', 'onec_withdrawn_documents') }}
-),
-{%- endif %}
 
 renamed as (
     select
