@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import metadata
 from pathlib import Path
 
@@ -324,6 +325,44 @@ def test_the_report_data_and_lists_carry_the_clv_marts(sample_built, tmp_path: P
     assert len(values) == len(uci)
     expected = dict(zip(uci["customer_id"], uci["customer_lifetime_value"].astype(float), strict=True))
     assert values == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.slow
+def test_the_clv_section_renders_in_chromium_with_the_marts_figures(sample_built, tmp_path: Path) -> None:
+    """The manager report of a `segmart build` (with the CLV step), opened in headless chromium."""
+    from pytests.support.browser import CHART_PROBE, Browser, chromium_or_skip
+    from segmart.report import write_reports
+
+    chromium_or_skip()
+    pg = sample_built
+    html = next(p for p in write_reports(pg, tmp_path, "en", keep=2, csv_delimiter=",") if p.suffix == ".html")
+    with Browser() as browser:
+        page = browser.open(html, CHART_PROBE)
+    assert page.console_errors == [] and page.exceptions == [] and page.external_requests == []
+    charts = {chart["id"]: chart for chart in page.values["charts"]}
+    text = page.values["text"]
+    clv = _frame(pg, "select * from data_mart.customer_clv")
+    for source, mine in clv.groupby("source_system"):
+        for chart_id in (f"chart-clv-segments-{source}", f"chart-clv-holdout-{source}"):
+            chart = charts.get(chart_id)
+            assert chart is not None, f"{chart_id} is not on the page"
+            assert chart["svg"] and chart["marks"] > 0 and chart["width"] >= 100, chart_id
+        assert len(charts[f"chart-clv-holdout-{source}"]["data"]) == 2  # predicted and actual
+        # the sentence above the charts, as a reader sees it (the share probably gone, in per cent)
+        gone = 100 * float(mine["is_probably_gone"].mean())
+        found = re.search(
+            rf"Expected revenue of the next 12 months: \S+ from {len(mine):,} customers; ([0-9.]+)% of them are "
+            "probably gone",
+            text,
+        )
+        assert found, source
+        assert float(found.group(1)) == pytest.approx(gone, abs=0.1), source
+        # the top customers by CLV, in order, with their value
+        top = mine.sort_values(["customer_lifetime_value", "customer_id"], ascending=[False, True]).head(3)
+        positions = [text.find(str(customer)) for customer in top["customer_id"]]
+        assert all(position >= 0 for position in positions) and positions == sorted(positions), source
+    uci = clv[clv["source_system"] == "uci"]
+    assert f"£{float(uci['customer_lifetime_value'].sum()):,.2f} from {len(uci):,} customers" in text
 
 
 @pytest.mark.slow
