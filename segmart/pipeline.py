@@ -283,7 +283,11 @@ def _publish(run: BuildRun, marts: list[publish.Mart]) -> None:
         raise
     record.published_marts = len(result.marts)
     record.publish_lock_seconds = result.lock_held_seconds
-    if marts and locks.run_dbt(["run-operation", "segmart_after_publish"], lock_timeout=settings.lock_timeout):
+    if marts and locks.run_dbt(
+        # its own target folder: target/run_results.json stays the build's (what `dbt retry` and people read)
+        ["run-operation", "segmart_after_publish", "--target-path", str(locks.target_path() / "after_publish")],
+        lock_timeout=settings.lock_timeout,
+    ):
         record.problems.append(
             "the new marts are published, but their foreign keys or BI grants could not be finished "
             "(see the log); the next build adds them"
