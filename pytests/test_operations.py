@@ -9,6 +9,7 @@ which reset the database, come last (see test_operations_demo.py).
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import re
@@ -554,11 +555,31 @@ def test_a_second_build_waits_a_bounded_time_then_exits_without_touching_anythin
 # ---------------------------------------------------------------- faults: nothing lost, the next build green
 
 
-def _wait_for(pg, query: str, params: tuple = (), timeout: float = 300) -> None:
+def _wait_for(pg, query: str, params: tuple = (), timeout: float = 300, job=None) -> None:
+    """Poll ``query`` until it is true; fails at ``timeout``, or as soon as ``job`` (a build) has exited.
+
+    A ``job`` still running at the timeout is killed first: left running, it would hold the
+    run lock, and every later build of the session would wait for it and fail too.
+    """
     deadline = time.monotonic() + timeout
     while not scalar(pg, query, params):
+        if time.monotonic() >= deadline and job is not None:
+            _end(job)
         assert time.monotonic() < deadline, f"timed out waiting for: {query}"
+        if job is not None and job.poll() is not None:
+            _out, err = job.communicate()
+            raise AssertionError(f"the build exited ({job.returncode}) before: {query}\n{err[-3000:]}")
         time.sleep(0.05)
+
+
+def _end(job) -> None:
+    """Kill a background build (and its dbt child when it leads its own process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(job.pid) == job.pid:
+            os.killpg(job.pid, signal.SIGKILL)
+        else:
+            job.kill()
+    job.communicate(timeout=60)
 
 
 OWN_SESSIONS_GONE = "select count(*) = 0 from pg_stat_activity where application_name like 'segmart-dbt-%%'"
@@ -576,7 +597,7 @@ def test_kill_9_during_dbt_and_during_the_publication_publishes_nothing_and_the_
     built.drop("sales", generate_sales(tmp_path / "shop_2012_02.csv", rows=800, seed=111, start="2012-02-01"))
     # 1. killed (the job and its dbt child) while dbt builds the marts in data_mart_build
     job = segmart_background(built, "build", new_session=True)
-    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",))
+    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",), job=job)
     os.killpg(job.pid, signal.SIGKILL)
     job.communicate(timeout=60)
     _wait_for(pg, OWN_SESSIONS_GONE, timeout=60)
@@ -589,18 +610,18 @@ def test_kill_9_during_dbt_and_during_the_publication_publishes_nothing_and_the_
     with blocker.cursor() as cur:
         cur.execute("select count(*) from data_mart.customer_rfm")
         cur.fetchone()
+    job = segmart_background(built, "build", new_session=True, SEGMART_LOCK_TIMEOUT="120")
     try:
-        job = segmart_background(built, "build", new_session=True, SEGMART_LOCK_TIMEOUT="120")
         _wait_for(
             pg,
             "select count(*) > 0 from pg_locks as l inner join pg_stat_activity as a on a.pid = l.pid"
             " where not l.granted and l.relation = 'data_mart.customer_rfm'::regclass"
             " and a.application_name like 'segmart-dbt-%%-publish'",
             timeout=900,  # the whole project is built first: no successful build was recorded
+            job=job,
         )
-        os.killpg(job.pid, signal.SIGKILL)
-        job.communicate(timeout=60)
     finally:
+        _end(job)  # killed inside the publication (or, when the wait failed, wherever it was)
         blocker.rollback()
         blocker.close()
     _wait_for(pg, OWN_SESSIONS_GONE, timeout=60)
@@ -624,7 +645,7 @@ def test_the_database_stopped_in_the_middle_of_a_build_fails_in_one_line_and_the
     before = mart_checksums(pg, PUBLISHED_TOGETHER)
     built.drop("sales", generate_sales(tmp_path / "shop_2012_03.csv", rows=800, seed=112, start="2012-03-01"))
     job = segmart_background(built, "build")
-    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",))
+    _wait_for(pg, DBT_BUILDS_MARTS, ("%data_mart_build%",), job=job)
     pg.close()
     stopped = segmart(built, "db", "stop")
     try:
@@ -669,8 +690,13 @@ def test_a_full_disk_fails_the_build_publishes_nothing_and_the_next_build_is_gre
 
     if not connection_info.embedded:
         pytest.skip("needs a tablespace on this machine's disk: only with the embedded server")
-    small = tmp_path / "small-disk"
+    import tempfile
+
+    # not under tmp_path: pytest makes its base directory 0700 for its own user,
+    # and the server (another user) must reach the tablespace's directory
+    small = Path(tempfile.mkdtemp(prefix="segmart-small-disk-"))
     if not _small_filesystem(small, "3m"):
+        small.rmdir()
         pytest.skip("cannot mount a small filesystem here (needs root and mount rights)")
     try:
         server_user = Path(str(scalar(pg, "show data_directory"))).stat()
@@ -694,12 +720,15 @@ def test_a_full_disk_fails_the_build_publishes_nothing_and_the_next_build_is_gre
             cur.execute(
                 "select c.oid::regclass::text, c.relkind from pg_class as c inner join pg_tablespace as t"
                 " on t.oid = c.reltablespace where t.spcname = 'segmart_full_disk' and c.relkind in ('r', 'i', 'p')"
+                # a TOAST table and its index move with the table they belong to
+                " and c.relnamespace <> 'pg_toast'::regnamespace"
             )
             for name, kind in cur.fetchall():
                 cur.execute(f"alter {'index' if kind == 'i' else 'table'} {name} set tablespace pg_default")
             cur.execute("drop tablespace if exists segmart_full_disk")
         pg.autocommit = False
         subprocess.run(["umount", str(small)], check=False)
+        small.rmdir()
     again = segmart(built, "build")
     assert again.returncode == 0, again.stderr[-4000:]
     assert mart_checksums(pg, PUBLISHED_TOGETHER)["sales_lines"] != before["sales_lines"]

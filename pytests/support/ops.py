@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -83,15 +84,33 @@ def segmart(folders: Folders, *args: str, timeout: float = 900, **extra: str) ->
     )
 
 
-def segmart_background(folders: Folders, *args: str, new_session: bool = False, **extra: str) -> subprocess.Popen[str]:
+class BackgroundRun(subprocess.Popen):
+    """A running command whose output goes to files, not pipes.
+
+    A test polls the database while the run goes on and reads nothing until it ends: into
+    a pipe, a build writing more than the pipe holds (64 kB) would block, and never reach
+    the step the test waits for. ``communicate`` waits and returns (stdout, stderr).
+    """
+
+    def __init__(self, args: list[str], **kwargs) -> None:
+        self._outputs = [tempfile.TemporaryFile(mode="w+", encoding="utf-8") for _ in range(2)]
+        super().__init__(args, stdout=self._outputs[0], stderr=self._outputs[1], text=True, **kwargs)
+
+    def communicate(self, input: str | None = None, timeout: float | None = None) -> tuple[str, str]:
+        self.wait(timeout=timeout)
+        texts = []
+        for output in self._outputs:
+            output.seek(0)
+            texts.append(output.read())
+        return texts[0], texts[1]
+
+
+def segmart_background(folders: Folders, *args: str, new_session: bool = False, **extra: str) -> BackgroundRun:
     """``segmart <args>`` running; ``new_session``: in its own process group, so that a test can
     kill it and its dbt child together (``os.killpg``), as systemd or an operator's kill of the job does."""
-    return subprocess.Popen(
+    return BackgroundRun(
         [sys.executable, "-m", "segmart", *args],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
         env=segmart_env(folders, **extra),
         stdin=subprocess.DEVNULL,
         start_new_session=new_session,
