@@ -27,6 +27,7 @@ _POSTGRES = {
     "count_as_number": lambda expression: f"cast({expression} as numeric)",
     "type_text": lambda: "text",
     "series_join": _series_join,
+    "iso_weekday": lambda expression: f"cast(extract(isodow from {expression}) as integer)",
 }
 
 

@@ -102,6 +102,12 @@ def decimal(value: str) -> str:
     return value
 
 
+def optional_integer(value: str) -> str:
+    if not value.strip(_WS):
+        return NULL
+    return integer(value)
+
+
 def optional_decimal(value: str) -> str:
     if not value:
         return NULL
@@ -189,6 +195,15 @@ class Field:
     # spelled in another case): the fast path runs ``convert`` on it in Python
     # and sends the result; the server checks the other fields.
     rewrite: bool = False
+    # other spellings of the header that name the same column (event logs come
+    # from many trackers); the first one present in a file is used
+    aliases: tuple[str, ...] = ()
+    # False: the file may lack the column; then every row has NULL there
+    required: bool = True
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return tuple(normalise_header(name) for name in (self.header, *self.aliases))
 
 
 @dataclass(frozen=True)
@@ -203,9 +218,31 @@ class Format:
     copy_native: bool = True
     datestyle: str = "ISO, MDY"
 
-    @property
-    def header_key(self) -> frozenset[str]:
-        return frozenset(normalise_header(field.header) for field in self.fields)
+    def field_named(self, name: str) -> Field | None:
+        """The field a (normalised) header names, under its own spelling or an alias."""
+        for fmt_field in self.fields:
+            if name in fmt_field.spellings:
+                return fmt_field
+        return None
+
+    def locate(self, names: list[str]) -> list[int | None] | None:
+        """Each field's position among the normalised header ``names`` (None: an optional field absent).
+
+        None when a required field is missing or two columns name the same field.
+        """
+        positions: list[int | None] = []
+        for fmt_field in self.fields:
+            found = [index for index, name in enumerate(names) if name in fmt_field.spellings]
+            if len(found) > 1:
+                return None
+            if not found and fmt_field.required:
+                return None
+            positions.append(found[0] if found else None)
+        return positions
+
+    def missing(self, names: list[str]) -> list[str]:
+        """The required fields none of whose spellings is among ``names``, as the format spells them."""
+        return [f.header for f in self.fields if f.required and not any(spelling in names for spelling in f.spellings)]
 
     @property
     def columns(self) -> list[str]:
@@ -285,10 +322,75 @@ BANK_USAGE = Format(
     "bank product-usage CSV",
 )
 
+# One row per event of a web or app tracker. Trackers name their columns in many
+# ways: the usual spellings are accepted; user attributes may be absent.
+EVENTS = Format(
+    "events",
+    "events",
+    (
+        Field("user_id", "user_id", required_text, aliases=("user", "uid", "client_id", "customer_id", "visitor_id")),
+        Field(
+            "event_time",
+            "event_time",
+            timestamp,
+            aliases=("event_timestamp", "event_at", "timestamp", "datetime", "time", "ts"),
+        ),
+        Field("event_type", "event_type", required_text, aliases=("event", "event_name", "action", "type")),
+        Field(
+            "value",
+            "value",
+            optional_decimal,
+            aliases=("revenue", "amount", "order_value", "price", "sum"),
+            required=False,
+        ),
+        Field(
+            "category",
+            "category",
+            text,
+            aliases=("category_name", "category_code", "product_category"),
+            required=False,
+        ),
+        Field("city", "city", text, aliases=("user_city",), required=False),
+        Field("gender", "gender", text, aliases=("sex",), required=False),
+        Field("age", "age", optional_integer, aliases=("user_age",), required=False),
+        Field("child_age", "child_age", optional_integer, aliases=("kid_age", "age_of_child"), required=False),
+    ),
+    "event log CSV",
+)
+
 SALES_FORMATS = (UCI, UCI2, ONEC)
 BANK_FORMATS = (BANK_CLIENTS, BANK_USAGE)
-ALL_FORMATS = {fmt.name: fmt for fmt in (*SALES_FORMATS, *BANK_FORMATS)}
+EVENT_FORMATS = (EVENTS,)
+# the inbox folder (and load command) of each kind of export
+FORMATS_BY_KIND: dict[str, tuple[Format, ...]] = {
+    "sales": SALES_FORMATS,
+    "bank": BANK_FORMATS,
+    "events": EVENT_FORMATS,
+}
+ALL_FORMATS = {fmt.name: fmt for formats in FORMATS_BY_KIND.values() for fmt in formats}
+
+
+def kind_of(fmt: Format) -> str:
+    return next(kind for kind, formats in FORMATS_BY_KIND.items() if fmt in formats)
+
+
+def kind_phrase(kind: str) -> str:
+    """'a sales export', 'an event log': what a file of the kind is, in a message."""
+    return "an event log" if kind == "events" else f"a {kind} export"
+
+
+def file_phrase(fmt: Format) -> str:
+    """'a bank clients CSV, a bank export', 'an event log CSV': what a file of ``fmt`` is."""
+    kind = kind_of(fmt)
+    if kind == "events":
+        return f"an {fmt.description}"
+    return f"a {fmt.description}, {kind_phrase(kind)}"
+
+
+def _described(fmt_field: Field) -> str:
+    return fmt_field.header if fmt_field.required else f"[{fmt_field.header}]"
 
 
 def describe_expected(formats: tuple[Format, ...]) -> str:
-    return "; ".join(f"{fmt.description} ({fmt.name}): {', '.join(f.header for f in fmt.fields)}" for fmt in formats)
+    """The formats and their columns; [optional] ones in brackets."""
+    return "; ".join(f"{fmt.description} ({fmt.name}): {', '.join(map(_described, fmt.fields))}" for fmt in formats)

@@ -68,6 +68,7 @@ _LOAD_FILE_RE = re.compile(r"load-(\d+)\.parquet")
 
 _TYPES: dict[object, pa.DataType] = {
     formats.integer: pa.int32(),
+    formats.optional_integer: pa.int32(),
     formats.bigint: pa.int64(),
     formats.optional_id: pa.int64(),
     formats.decimal: NUMBER,

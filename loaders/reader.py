@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from loaders.errors import LoaderError
-from loaders.formats import ALL_FORMATS, SALES_FORMATS, Format, describe_expected, normalise_header
+from loaders.formats import ALL_FORMATS, Format, describe_expected, file_phrase, kind_of, normalise_header
 
 SNIFF_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t")
@@ -58,7 +58,7 @@ class Layout:
     encoding: str
     delimiter: str
     header: list[str]
-    positions: list[int]  # header position of each format field
+    positions: list[int | None]  # header position of each format field (None: an optional one absent)
     kind: str = "csv"  # "csv" or "xlsx"
     header_line: int = 1  # the header's line (an XLSX sheet's row) number
     sheet: str | None = None  # XLSX: the sheet that holds the rows
@@ -299,9 +299,11 @@ def _split(header_text: str, sep: str) -> list[str]:
 def _match(header_text: str, sep: str, candidates: list[Format], encoding: str) -> Layout | None:
     header = _split(header_text, sep)
     names = [normalise_header(name) for name in header]
+    if len(set(names)) != len(names):
+        return None
     for fmt in candidates:
-        if fmt.header_key <= set(names) and len(set(names)) == len(names):
-            positions = [names.index(normalise_header(field.header)) for field in fmt.fields]
+        positions = fmt.locate(names)
+        if positions is not None:
             return Layout(fmt, encoding, sep, header, positions)
     return None
 
@@ -327,8 +329,8 @@ def header_problem(
         header = [name for name in _split(header_text, sep)]
         names = [normalise_header(name) for name in header]
         for fmt in candidates:
-            missing = [f.header for f in fmt.fields if normalise_header(f.header) not in names]
-            unknown = [h for h, n in zip(header, names, strict=True) if n not in fmt.header_key]
+            missing = fmt.missing(names)
+            unknown = [h for h, n in zip(header, names, strict=True) if fmt.field_named(n) is None]
             doubled = sorted({h for h, n in zip(header, names, strict=True) if names.count(n) > 1})
             scored.append((len(missing), len(unknown), sep, fmt, missing, unknown, doubled, len(header)))
     # fewest missing, then the delimiter that splits the header into most columns, then fewest unknown
@@ -339,7 +341,7 @@ def header_problem(
             f"read as {encoding}; none of the delimiters {', '.join(map(repr, map(_shown_delimiter, tried)))} splits it"
         )
     parts = [f"unrecognised header {shown!r} ({read_as})"]
-    if len(missing) == len(fmt.fields):
+    if len(unknown) == width:
         parts.append("none of its columns belongs to a known export")
     elif width > 1 or delimiter:
         detail = f"closest is {fmt.description} ({fmt.name})"
@@ -375,11 +377,11 @@ def _suggestion(
             continue
         fmt = layout.fmt
         with_sep = f" --delimiter {_shown_delimiter(sep)!r}" if sep not in DELIMITERS and not delimiter else ""
-        kind = "sales" if fmt in SALES_FORMATS else "bank"
+        kind = kind_of(fmt)
         if forced and any(fmt.target == c.target for c in candidates):
             return f"it is a {fmt.description}: it loads with --format {fmt.name}{with_sep} (or without --format)"
         return (
-            f"it is a {fmt.description}, a {kind} export: load it with `python3 run.py {kind}{with_sep} FILE` "
+            f"it is {file_phrase(fmt)}: load it with `python3 run.py {kind}{with_sep} FILE` "
             f"or put it into data/inbox/{kind}/"
         )
     return None

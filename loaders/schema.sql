@@ -134,9 +134,28 @@ create table if not exists staging.bank_product_usage (
     usage_date staging.required_date
 );
 
+-- Event logs (loaders.formats.EVENTS): one row per tracked event, as the file has it.
+-- Exact duplicates (user, event time, event type) land as read; the event marts
+-- count each once (int_events_deduplicated) and event_load_audit says how many
+-- each load repeated.
+create table if not exists staging.events (
+    load_id bigint not null,
+    line_number bigint not null,
+    user_id staging.required_text,
+    event_time staging.required_timestamp,
+    event_type staging.required_text,
+    value staging.number,
+    category text,
+    city text,
+    gender text,
+    age integer,
+    child_age integer
+);
+
 -- Downstream models read by load; BRIN costs next to nothing on append-only tables.
 create index if not exists sales_uci_lines_load on staging.sales_uci_lines using brin (load_id);
 create index if not exists sales_onec_lines_load on staging.sales_onec_lines using brin (load_id);
 create index if not exists bank_clients_load on staging.bank_clients using brin (load_id);
 create index if not exists bank_product_usage_load on staging.bank_product_usage using brin (load_id);
 create index if not exists load_quarantine_load on staging.load_quarantine using brin (load_id);
+create index if not exists events_load on staging.events using brin (load_id);

@@ -92,14 +92,15 @@ def _trimmed(values: tuple[Any, ...]) -> list[str]:
     return texts
 
 
-def _match(texts: list[str], candidates: list[Format]) -> tuple[Format, list[int]] | None:
+def _match(texts: list[str], candidates: list[Format]) -> tuple[Format, list[int | None]] | None:
     names = [normalise_header(text) for text in texts]
     present = [name for name in names if name]
     if len(set(present)) != len(present):
         return None
     for fmt in candidates:
-        if fmt.header_key <= set(present):
-            return fmt, [names.index(normalise_header(field.header)) for field in fmt.fields]
+        positions = fmt.locate(names)
+        if positions is not None:
+            return fmt, positions
     return None
 
 

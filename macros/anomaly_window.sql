@@ -1,6 +1,6 @@
 {#-
-    The anomaly scoring both anomaly marts share (order_anomalies,
-    daily_revenue_anomalies), as three CTEs to follow the model's own (the
+    The anomaly scoring the anomaly marts share (order_anomalies,
+    daily_revenue_anomalies, event_value_anomalies), as three CTEs to follow the model's own (the
     caller writes the commas around them). `observations` names a CTE holding
     source_system, `date_column` and `value_column`; its columns pass through.
     `anomaly_windowed` adds the trailing-window statistics of `value_column`:
@@ -9,9 +9,12 @@
     `anomaly_z_scored` adds z_score (null with fewer than
     `anomaly_min_observations` points in the window, or no spread), and
     `anomaly_scored` is_anomaly (|z| above `anomaly_z_threshold`; false when z
-    is null).
+    is null). `partition_by`: the columns each series is keyed by (one series
+    per source by default; the event anomalies have one per slice). The
+    window orders by the day's number (days since 1900-01-01) so that the
+    range frame is plain integers on PostgreSQL and Spark alike.
 -#}
-{% macro anomaly_scored_ctes(observations, value_column, date_column) -%}
+{% macro anomaly_scored_ctes(observations, value_column, date_column, partition_by='source_system') -%}
     anomaly_windowed as (
         select
             *,
@@ -20,9 +23,9 @@
             stddev_samp({{ value_column }}) over trailing_days as window_stddev
         from {{ observations }}
         window trailing_days as (
-            partition by source_system
-            order by {{ date_column }}
-            range between interval '{{ var("anomaly_window_days") }} days' preceding and interval '1 day' preceding
+            partition by {{ partition_by }}
+            order by {{ dbt.datediff("cast('1900-01-01' as date)", date_column, 'day') }}
+            range between {{ var("anomaly_window_days") }} preceding and 1 preceding
         )
     ),
 

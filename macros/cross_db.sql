@@ -121,3 +121,16 @@
     {#- format_string('%.1f') takes no decimal; round() of a decimal rounds half up, as to_char -#}
     cast(round({{ expression }}, 1) as string)
 {%- endmacro %}
+
+{#- The ISO day of the week of a date: 1 = Monday ... 7 = Sunday (Spark's dayofweek counts from Sunday). -#}
+{% macro iso_weekday(expression) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'segmart')(expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_weekday(expression) -%}
+    cast(extract(isodow from {{ expression }}) as integer)
+{%- endmacro %}
+
+{% macro spark__iso_weekday(expression) -%}
+    ((dayofweek({{ expression }}) + 5) % 7 + 1)
+{%- endmacro %}

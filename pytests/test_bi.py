@@ -306,9 +306,8 @@ def built(connection_info, tmp_path_factory: pytest.TempPathFactory):
 
     pg = db.connect(connection_info)
     reset_database(pg)
-    sales, bank = sample_files()
-    run_cli("sales", *map(str, sales))
-    run_cli("bank", *map(str, bank))
+    for kind, paths in sample_files().items():
+        run_cli(kind, *map(str, paths))
     target = tmp_path_factory.mktemp("bi-dbt")
     run_dbt("build", tmp_target=target)
     yield pg, target

@@ -375,7 +375,7 @@ def test_a_source_without_repeat_buyers_is_reported_and_the_build_stays_green(cl
     for n in range(40):  # 40 customers, one invoice each, on different days
         lines.append(f"{500000 + n},85123A,WHITE HEART,2,3/{1 + n % 28}/2011 10:00,2.55,{20000 + n},United Kingdom")
     lonely.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _uci, onec = sample_files()[0]
+    _uci, onec = sample_files()["sales"]
     run_cli("sales", str(lonely), str(onec))
     result = run_cli("build", "--no-report")
     assert "status: success (exit 0)" in result.stderr, result.stderr[-3000:]

@@ -73,13 +73,14 @@ def test_first_land_creates_the_folders_and_every_file_ends_landed_or_rejected_w
     assert result.returncode == 1, result.stderr[-3000:]  # files were refused: partial
 
     # the folders a new user looks for, each saying what goes there
-    for kind in ("sales", "bank"):
+    for kind in ("sales", "bank", "events"):
         readme = (user.inbox / kind / "README.txt").read_text(encoding="utf-8")
         assert kind.upper() in readme and "CSV" in readme
     assert "sales/" in (user.inbox / "README.txt").read_text(encoding="utf-8")
+    assert "events/" in (user.inbox / "README.txt").read_text(encoding="utf-8")
 
     # nothing stays behind: only segmart's README files remain in the inbox
-    assert _remaining(user.inbox) == ["README.txt", "bank/README.txt", "sales/README.txt"]
+    assert _remaining(user.inbox) == ["README.txt", "bank/README.txt", "events/README.txt", "sales/README.txt"]
     day = next(user.archive.iterdir()).name
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)
     assert _remaining(user.archive) == [

@@ -43,7 +43,7 @@ def test_demo_then_own_file_equals_a_clean_build_of_the_own_file(kind: str, pg, 
     demo = segmart(user, "build")
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "showing the bundled demo data" in demo.stderr
-    assert scalar(pg, "select count(*) from ops.sample_loads") == 4
+    assert scalar(pg, "select count(*) from ops.sample_loads") == 5  # uci, 1C, bank clients and usage, events
     reports = user.root / "reports"
     today = date.today().isoformat()
     assert [p.name for p in reports.iterdir()] == ["demo"], "the demo's files stay apart"
@@ -54,7 +54,7 @@ def test_demo_then_own_file_equals_a_clean_build_of_the_own_file(kind: str, pg, 
         user.drop(kind, path)
     own = segmart(user, "build")
     assert own.returncode == 0, own.stderr[-3000:]
-    assert "removed the demo data (4 load(s)" in own.stderr
+    assert "removed the demo data (5 load(s)" in own.stderr
     assert "full refresh of every model" in own.stderr
     assert scalar(pg, "select count(*) from ops.sample_loads") == 0
     assert scalar(pg, "select count(*) from ops.pending") == 0

@@ -10,7 +10,8 @@ scores and segment, every cohort cell, every ABC class and share, every
 month's KPIs, every segment's share. Spark's tables are read from their
 Parquet files in the warehouse, so no second Spark is started.
 
-The bank marts are compared likewise on the generated bank sample.
+The bank marts are compared likewise on the generated bank sample, and the
+event marts on the demo's event log.
 
 Skips, with the reason, when Java, pyspark or dbt-spark is missing (install
 them with ``python3 run.py setup --spark``). Slow: one dbt build per engine
@@ -30,7 +31,7 @@ import psycopg2.extensions
 import pyarrow.parquet as pq
 import pytest
 
-from loaders.formats import BANK_FORMATS, SALES_FORMATS
+from loaders.formats import BANK_FORMATS, EVENT_FORMATS, SALES_FORMATS
 from loaders.parquet_landing import land_files
 from pytests.support.db import reset_database
 from pytests.support.files import real_data_or_skip
@@ -68,6 +69,16 @@ BANK_MARTS = {
     "bank_reconciliation": ("entity", "row_status"),
 }
 
+# the event marts, on the demo's event log (the sample data set only); event_load_audit
+# builds on both but holds each engine's load times, so it is not compared
+EVENT_MARTS = {
+    "event_key_figures": ("period_grain", "period_start_date"),
+    "event_funnel": ("period_grain", "period_start_date", "funnel_category", "step_number"),
+    "event_revenue_by_dimension": ("period_grain", "period_start_date", "dimension_name", "dimension_value"),
+    "event_hourly_activity": ("activity_year", "weekday_number", "hour_of_day"),
+    "event_value_anomalies": ("event_date", "slice_dimension", "slice_value"),
+}
+
 
 def _selection(marts: list[str]) -> tuple[str, ...]:
     return ("build", "--select", " ".join(f"+{mart}" for mart in marts), "--indirect-selection", "cautious")
@@ -82,6 +93,7 @@ class Engines:
     warehouse: Path
     files: list[Path]
     with_bank: bool
+    with_events: bool = False
 
 
 def _normal(value: object) -> object:
@@ -112,16 +124,25 @@ def _spark_rows(warehouse: Path, mart: str) -> list[Row]:
     return pq.read_table(warehouse / "data_mart.db" / mart).to_pylist()
 
 
-def _build_both(connection_info: Connection, files: list[Path], bank_files: list[Path], work: Path) -> Engines:
-    selection = _selection([*MARTS, *(BANK_MARTS if bank_files else ())])
+def _build_both(
+    connection_info: Connection, files: list[Path], bank_files: list[Path], event_files: list[Path], work: Path
+) -> Engines:
+    marts = [*MARTS, *(BANK_MARTS if bank_files else ()), *(("event_load_audit", *EVENT_MARTS) if event_files else ())]
+    selection = _selection(marts)
     pg = db.connect(connection_info)
     reset_database(pg)
     run_cli("sales", *map(str, files), timeout=1800)
     if bank_files:
         run_cli("bank", *map(str, bank_files), timeout=600)
+    if event_files:
+        run_cli("events", *map(str, event_files), timeout=600)
     run_dbt(*selection, tmp_target=work / "postgres")
     landing, spark_dir = work / "landing", work / "spark"
-    results = land_files(landing, files, SALES_FORMATS) + land_files(landing, bank_files, BANK_FORMATS)
+    results = [
+        *land_files(landing, files, SALES_FORMATS),
+        *land_files(landing, bank_files, BANK_FORMATS),
+        *land_files(landing, event_files, EVENT_FORMATS),
+    ]
     assert [r.status for r in results] == ["loaded"] * len(results), [r.summary() for r in results]
     saved = {name: os.environ.get(name) for name in ("SEGMART_ENGINE", "SEGMART_LANDING_DIR", "SEGMART_SPARK_DIR")}
     os.environ.update(SEGMART_ENGINE="spark", SEGMART_LANDING_DIR=str(landing), SEGMART_SPARK_DIR=str(spark_dir))
@@ -133,16 +154,18 @@ def _build_both(connection_info: Connection, files: list[Path], bank_files: list
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    return Engines(pg, spark_dir / "warehouse", files, with_bank=bool(bank_files))
+    return Engines(pg, spark_dir / "warehouse", files, with_bank=bool(bank_files), with_events=bool(event_files))
 
 
 @pytest.fixture(scope="module", params=["sample", "real"])
 def engines(request: pytest.FixtureRequest, connection_info: Connection, tmp_path_factory: pytest.TempPathFactory):
+    work = tmp_path_factory.mktemp(f"spark-{request.param}")
     if request.param == "real":
-        files, bank_files = [real_data_or_skip()], []
+        files, bank_files, event_files = [real_data_or_skip()], [], []
     else:
-        files, bank_files = sample_files()
-    built = _build_both(connection_info, files, bank_files, tmp_path_factory.mktemp(f"spark-{request.param}"))
+        demo = sample_files()
+        files, bank_files, event_files = demo["sales"], demo["bank"], demo["events"]
+    built = _build_both(connection_info, files, bank_files, event_files, work)
     yield built
     built.pg.close()
 
@@ -159,11 +182,13 @@ def _differences(postgres: dict[tuple, Row], spark: dict[tuple, Row]) -> list[st
     return problems
 
 
-@pytest.mark.parametrize("mart", [*MARTS, *BANK_MARTS])
+@pytest.mark.parametrize("mart", [*MARTS, *BANK_MARTS, *EVENT_MARTS])
 def test_mart_is_the_same_on_both_engines(engines: Engines, mart: str) -> None:
     if mart in BANK_MARTS and not engines.with_bank:
         pytest.skip("this data set has no bank files")
-    key = MARTS.get(mart) or BANK_MARTS[mart]
+    if mart in EVENT_MARTS and not engines.with_events:
+        pytest.skip("this data set has no event log")
+    key = MARTS.get(mart) or BANK_MARTS.get(mart) or EVENT_MARTS[mart]
     postgres = _keyed(_pg_rows(engines.pg, mart), key)
     spark = _keyed(_spark_rows(engines.warehouse, mart), key)
     assert postgres, f"{mart} is empty on PostgreSQL: nothing would be compared"

@@ -21,7 +21,7 @@ from pathlib import Path, PureWindowsPath
 from typing import NoReturn
 
 from loaders.errors import LoaderError
-from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
+from loaders.formats import BANK_FORMATS, EVENT_FORMATS, SALES_FORMATS, Format
 from segmart import config
 from segmart.commands import COMMANDS, HELP, RUN, overview
 from segmart.config import SegmartError
@@ -174,6 +174,31 @@ def _generate_bank(args: argparse.Namespace) -> int:
         stats["bytes"],
         time.perf_counter() - started,
     )
+    return 0
+
+
+def _generate_events(args: argparse.Namespace) -> int:
+    from segmart.generate import generate_events
+    from segmart.generate.events import DEFAULT_PATH
+
+    given = {name: getattr(args, name) for name in ("start_date", "days") if getattr(args, name) is not None}
+    try:
+        stats = generate_events(args.out or DEFAULT_PATH, rows=args.rows, seed=args.seed, **given)
+    except ValueError as exc:  # --days below the minimum
+        raise SegmartError(str(exc)) from None
+    log.info(
+        "generated %s: %s rows, %s sessions (%s purchases, revenue %s), %s users, %s duplicates, %s bytes in %.1f s",
+        stats.path,
+        stats.rows,
+        stats.sessions,
+        stats.purchases,
+        stats.revenue,
+        stats.users,
+        stats.duplicates,
+        stats.bytes,
+        stats.seconds,
+    )
+    log.info("planted: %s", "; ".join(f"{a.kind} {a.day} ({a.detail})" for a in stats.planted))
     return 0
 
 
@@ -381,7 +406,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     # loaders.formats keeps numpy (0.3 s) out of every other command's start-up
     formats = [fmt.name for fmt in SALES_FORMATS]
     gen = _command(sub, "generate", details="The same seed and options always write the same file.")
-    kinds = gen.add_subparsers(dest="generate_kind", metavar="{sales,bank}", required=True)
+    kinds = gen.add_subparsers(dest="generate_kind", metavar="{sales,bank,events}", required=True)
 
     sales = _command(kinds, "sales", "a sales export (UCI Online Retail I/II or 1C:ERP lines)")
     sales.add_argument("--format", choices=formats, default="uci", help="output layout (default: uci)")
@@ -405,6 +430,17 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     bank.add_argument("--days", type=_positive, default=730, help="days covered (default: 730)")
     bank.add_argument("out_dir", metavar="OUT_DIR", help="directory for the two CSV files")
     bank.set_defaults(func=_generate_bank)
+
+    # the defaults live in segmart.generate.events: importing it here would load numpy for every command
+    events = _command(kinds, "events", "an online-shop event log (views, carts, checkouts, purchases)")
+    events.add_argument("--rows", type=_non_negative, required=True, help="data lines to write")
+    events.add_argument(
+        "--out", type=Path, help="output file; a .gz suffix compresses it (default: data/sample/events.csv.gz)"
+    )
+    events.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    events.add_argument("--start-date", type=_iso_date, help="first day (default: 2024-01-01)")
+    events.add_argument("--days", type=_positive, help="days covered, at least 120 (default: 731, two years)")
+    events.set_defaults(func=_generate_events)
 
 
 def _add_engine(parser: argparse.ArgumentParser, what: str) -> None:
@@ -556,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report": _add_report,
         "sales": lambda s: _add_load(s, "sales", SALES_FORMATS, HELP["sales"]),
         "bank": lambda s: _add_load(s, "bank", BANK_FORMATS, HELP["bank"]),
+        "events": lambda s: _add_load(s, "events", EVENT_FORMATS, HELP["events"]),
         "generate": _add_generate,
         "db": _add_db,
         "land": _add_land,

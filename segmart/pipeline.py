@@ -17,11 +17,11 @@ from pathlib import Path
 import psycopg2
 import psycopg2.extensions
 
-from loaders.formats import BANK_FORMATS, SALES_FORMATS
+from loaders.formats import FORMATS_BY_KIND
 from loaders.load import LoadResult, load_files
 from segmart import build_state, db, progress
 from segmart.config import PASSWORD_VAR, PROJECT_ROOT, Connection, SegmartError, bi_role, first_line
-from segmart.generate import generate_bank, generate_sales
+from segmart.generate import generate_bank, generate_events, generate_sales
 from segmart.ops import alerts, demo, freshness, inbox, locks, publish, runlog
 from segmart.ops import settings as ops_settings
 from segmart.ops.runlock import RunInProgress, run_lock
@@ -47,19 +47,30 @@ STATUS_OF_EXIT = {
 }
 
 
-def sample_files() -> tuple[list[Path], list[Path]]:
-    """The demo's inputs, generated once (deterministically) into data/sample/."""
+# the demo's event log: ~7 purchases a day, so that its planted spikes stand out (docs/events.md)
+SAMPLE_EVENT_ROWS = 100_000
+
+
+def sample_files() -> dict[str, list[Path]]:
+    """The demo's inputs by kind (sales, bank, events), generated once (deterministically) into data/sample/."""
     SAMPLE_DIR.mkdir(parents=True, exist_ok=True)
     uci = SAMPLE_DIR / "online_retail_sample.csv"
     onec = SAMPLE_DIR / "realizaciya_sample.csv"
     bank_dir = SAMPLE_DIR / "bank"
+    events = SAMPLE_DIR / "events_sample.csv.gz"
     if not uci.is_file():
         generate_sales(uci, fmt="uci", rows=60_000, customers=1_500, days=373, seed=42)
     if not onec.is_file():
         generate_sales(onec, fmt="onec", rows=15_000, customers=400, days=365, seed=7)
     if not (bank_dir / "product_usage.csv").is_file():
         generate_bank(bank_dir, clients=5_000, usages=40_000, seed=11)
-    return [uci, onec], [bank_dir / "clients.csv", bank_dir / "product_usage.csv"]
+    if not events.is_file():
+        generate_events(events, rows=SAMPLE_EVENT_ROWS, seed=42)
+    return {
+        "sales": [uci, onec],
+        "bank": [bank_dir / "clients.csv", bank_dir / "product_usage.csv"],
+        "events": [events],
+    }
 
 
 def run_dbt(args: list[str]) -> int:
@@ -131,17 +142,18 @@ def _land(run: BuildRun, *, sample: bool) -> None:
     if sample or (not any(pending.values()) and not own):
         log.info(
             "no own data yet (%s): showing the bundled demo data (generated once into %s). "
-            "Put your exports into %s/sales/ or %s/bank/; the demo is removed automatically when your first "
-            "file lands.",
+            "Put your exports into %s/sales/, %s/bank/ or %s/events/; the demo is removed automatically when your "
+            "first file lands.",
             f"{len(scanned.rejected)} file(s) refused, see above" if scanned.rejected else "the inbox is empty",
             SAMPLE_DIR,
             settings.inbox_dir,
             settings.inbox_dir,
+            settings.inbox_dir,
         )
         record.used_sample = True
-        sales, bank = sample_files()
-        with progress.files(len(sales) + len(bank)) as bar:
-            for path, formats in [*((p, SALES_FORMATS) for p in sales), *((p, BANK_FORMATS) for p in bank)]:
+        demo_files = sample_files()
+        with progress.files(sum(map(len, demo_files.values()))) as bar:
+            for path, formats in [(p, FORMATS_BY_KIND[kind]) for kind, paths in demo_files.items() for p in paths]:
                 if bar is not None:
                     bar.file_started(path.name)
                 results = load_files(pg, [path], formats, before_commit=demo.mark_sample)

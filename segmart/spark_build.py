@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loaders.formats import BANK_FORMATS, SALES_FORMATS
+from loaders.formats import FORMATS_BY_KIND
 from loaders.load import LoadResult
 from loaders.parquet_landing import land_files
 from segmart import config
@@ -60,10 +60,13 @@ def land(settings: ops_settings.Settings, *, sample: bool) -> list[LoadResult]:
     pending = {kind: inbox.pending(settings.inbox_dir, kind) for kind in inbox.KINDS}
     if sample or not any(pending.values()):
         log.info("inbox %s is empty: landing the demo data (a re-sent file is skipped by its hash)", settings.inbox_dir)
-        sales, bank = sample_files()
-        return land_files(root, sales, SALES_FORMATS) + land_files(root, bank, BANK_FORMATS)
+        return [
+            result
+            for kind, paths in sample_files().items()
+            for result in land_files(root, paths, FORMATS_BY_KIND[kind])
+        ]
     results: list[LoadResult] = []
-    for kind, formats in (("sales", SALES_FORMATS), ("bank", BANK_FORMATS)):
+    for kind, formats in FORMATS_BY_KIND.items():
         landed = land_files(root, pending[kind], formats)
         for result in landed:
             inbox.settle(result, kind, settings.archive_dir, settings.rejected_dir)

@@ -1,7 +1,7 @@
 """Keeping the bundled demo apart from the user's own data.
 
 The sample loads are recorded in ``ops.sample_loads`` in the same transaction
-that lands them. The first own file to land (of any kind: sales or bank)
+that lands them. The first own file to land (of any kind: sales, bank or events)
 removes every sample row from staging in *its* transaction, so there is no
 moment at which the database holds both, and no kill can leave half of it.
 When nothing else has landed, the load-id sequence restarts too, so the own

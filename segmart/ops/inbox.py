@@ -24,14 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loaders.errors import LoaderError
-from loaders.formats import BANK_FORMATS, SALES_FORMATS, Format
+from loaders.formats import FORMATS_BY_KIND, Format, kind_phrase
 from loaders.load import LoadResult
 from loaders.reader import detect_layout
 
 log = logging.getLogger("segmart")
 
-KINDS = ("sales", "bank")
-FORMATS: dict[str, tuple[Format, ...]] = {"sales": SALES_FORMATS, "bank": BANK_FORMATS}
+FORMATS: dict[str, tuple[Format, ...]] = FORMATS_BY_KIND
+KINDS = tuple(FORMATS)
 CSV_SUFFIXES = (".csv", ".csv.gz", ".txt", ".txt.gz", ".gz")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 README = "README.txt"
@@ -41,6 +41,7 @@ FOLDER_README = {
 
   sales/  UCI Online Retail (I or II) CSV, 1C:ERP "Реализация" line export (CSV or XLSX)
   bank/   bank clients.csv and product_usage.csv
+  events/ event logs of a web shop or app tracker (one row per view, cart, purchase, ...)
 
 A CSV or XLSX dropped here, at the top, is landed by the kind its header shows, or moved
 to the rejected folder with the reason. `python3 run.py build` (or `land`) reads
@@ -60,6 +61,15 @@ skipped. A newer file with the same documents replaces them (newest load wins).
 
   - clients.csv: client_id, full_name, income
   - product_usage.csv: usage_id, client_id, product_name, usage_date
+""",
+    "events": """segmart inbox for EVENTS (event logs as CSV, optionally .gz): one row per event of a web shop or app.
+
+  user_id, event_time, event_type (view, cart, checkout, purchase, or any other),
+  and where the tracker has them: value (money, on purchases), category, city,
+  gender, age, child_age
+
+Usual other spellings are accepted (user, timestamp, event, revenue, sex, ...).
+Exact duplicates (same user, event time and event type) count once in the marts.
 """,
 }
 
@@ -92,11 +102,14 @@ def not_loadable_reason(path: Path) -> str:
 def _where_to(kind: str | None = None) -> str:
     if kind:
         return f"it belongs in inbox/{kind}/"
-    return "sales exports go into inbox/sales/, bank clients / product-usage CSVs into inbox/bank/"
+    return (
+        "sales exports go into inbox/sales/, bank clients / product-usage CSVs into inbox/bank/, "
+        "event logs into inbox/events/"
+    )
 
 
 def detect_kind(path: Path) -> tuple[str | None, str]:
-    """The kind a file's header shows (sales or bank), else None and the header problem."""
+    """The kind a file's header shows (sales, bank or events), else None and the header problem."""
     problems = []
     for kind in KINDS:
         try:
@@ -142,7 +155,7 @@ def scan(inbox: Path, rejected_dir: Path) -> Scan:
         if kind is None:
             refuse(path, "", f"{problem.removeprefix(f'{path}, ')}; found at the top of the inbox: {_where_to()}")
             continue
-        log.info("%s at the top of the inbox is a %s export: landing it as one", path.name, kind)
+        log.info("%s at the top of the inbox is %s: landing it as one", path.name, kind_phrase(kind))
         found.pending[kind].append(path)
     return found
 
