@@ -120,3 +120,25 @@ def test_sales_formats_do_not_take_an_event_log(clean_pg: psycopg2.extensions.co
     path = _write(tmp_path / "e.csv", "user_id,event_time,event_type\n1,2024-01-01 00:00:00,view\n")
     [result] = load_files(clean_pg, [path], SALES_FORMATS)
     assert result.status == "failed" and result.unusable
+
+
+def test_an_event_log_in_the_inbox_lands_and_is_archived(
+    clean_pg: psycopg2.extensions.connection, tmp_path: Path
+) -> None:
+    """Dropped into inbox/events/ (or at the top of the inbox, recognised by its header)."""
+    from pytests.support.ops import Folders, segmart
+
+    user = Folders(tmp_path / "user")
+    text = "user_id,event_time,event_type,value\n5,2024-02-02 08:00:00,view,\n5,2024-02-02 08:03:00,purchase,7.50\n"
+    user.drop("events", _write(tmp_path / "shop.csv", text))
+    top = user.inbox / "app.csv"
+    top.write_text(text.replace("2024-02-02", "2024-02-03"), encoding="utf-8")
+    result = segmart(user, "land")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "app.csv at the top of the inbox is an event log: landing it as one" in result.stderr
+    assert rows(clean_pg, "select file_name, rows_loaded from staging.load_batches order by file_name") == [
+        ("app.csv", 2),
+        ("shop.csv", 2),
+    ]
+    assert sorted(p.name for p in user.archive.rglob("*.csv")) == ["app.csv", "shop.csv"]
+    assert all(p.parent.name == "events" for p in user.archive.rglob("*.csv"))
