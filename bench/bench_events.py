@@ -134,7 +134,7 @@ def main() -> int:
     log.info("  load (COPY)          %8.1f s", median["load"])
     log.info("  dbt build (events)   %8.1f s", median["dbt"])
     log.info("  load + dbt           %8.1f s", segmart_total)
-    log.info("  pandas (same figures %8.1f s  (%d periods, %d funnel rows)", median["pandas"], periods, funnel_rows)
+    log.info("  pandas (same figures) %7.1f s  (%d periods, %d funnel rows)", median["pandas"], periods, funnel_rows)
     log.info("  ratio load+dbt / pandas: %.2f", segmart_total / median["pandas"])
     results = json.loads((work / "target" / "run_results.json").read_text())["results"]
     slowest = sorted(results, key=lambda r: r.get("execution_time", 0), reverse=True)[:5]

@@ -134,3 +134,14 @@
 {% macro spark__iso_weekday(expression) -%}
     ((dayofweek({{ expression }}) + 5) % 7 + 1)
 {%- endmacro %}
+
+{#-
+    An amount of money (two decimals) divided by a count or another amount,
+    NULL when the divisor is 0, exact to 20 decimals on both engines before the
+    caller rounds it. Spark sizes a decimal quotient from its operands' types:
+    a sum of money (decimal(38, 2)) over a count keeps only 6 decimals there,
+    and rounding that again to 4 differs from PostgreSQL's one rounding.
+-#}
+{% macro money_ratio(amount, divisor) -%}
+    cast({{ amount }} as {{ type_number(18, 2) }}) / nullif(cast({{ divisor }} as {{ type_number(20, 2) }}), 0)
+{%- endmacro %}

@@ -79,6 +79,11 @@ EVENT_MARTS = {
     "event_value_anomalies": ("event_date", "slice_dimension", "slice_value"),
 }
 
+# Spark's stddev_samp is a double, PostgreSQL's an exact numeric: the deviation and z
+# agree to the last place shown but one, rounded from different sides now and then
+# (measured on the demo log: 1 z-score of ~8,000 differed by 0.0001); the flags must agree.
+LAST_PLACE = {"event_value_anomalies": {"window_stddev": Decimal("0.01"), "z_score": Decimal("0.0001")}}
+
 
 def _selection(marts: list[str]) -> tuple[str, ...]:
     return ("build", "--select", " ".join(f"+{mart}" for mart in marts), "--indirect-selection", "cautious")
@@ -170,13 +175,16 @@ def engines(request: pytest.FixtureRequest, connection_info: Connection, tmp_pat
     built.pg.close()
 
 
-def _differences(postgres: dict[tuple, Row], spark: dict[tuple, Row]) -> list[str]:
+def _differences(postgres: dict[tuple, Row], spark: dict[tuple, Row], last_place: dict[str, Decimal]) -> list[str]:
     problems = [f"only on PostgreSQL: {key}" for key in postgres.keys() - spark.keys()]
     problems += [f"only on Spark: {key}" for key in spark.keys() - postgres.keys()]
     for key in sorted(postgres.keys() & spark.keys(), key=str):
         for column, value in postgres[key].items():
             if column not in spark[key]:
                 problems.append(f"{key}: column {column} missing on Spark")
+            elif column in last_place and value is not None and spark[key][column] is not None:
+                if abs(spark[key][column] - value) > last_place[column]:
+                    problems.append(f"{key} {column}: PostgreSQL {value!r}, Spark {spark[key][column]!r}")
             elif spark[key][column] != value:
                 problems.append(f"{key} {column}: PostgreSQL {value!r}, Spark {spark[key][column]!r}")
     return problems
@@ -192,7 +200,7 @@ def test_mart_is_the_same_on_both_engines(engines: Engines, mart: str) -> None:
     postgres = _keyed(_pg_rows(engines.pg, mart), key)
     spark = _keyed(_spark_rows(engines.warehouse, mart), key)
     assert postgres, f"{mart} is empty on PostgreSQL: nothing would be compared"
-    problems = _differences(postgres, spark)
+    problems = _differences(postgres, spark, LAST_PLACE.get(mart, {}))
     assert not problems, f"{mart}: {len(problems)} differences, first ones:\n" + "\n".join(problems[:20])
 
 

@@ -56,9 +56,9 @@ final as (
         periods.orders,
         periods.buyers,
         cast(periods.revenue as {{ type_number(18, 2) }}) as revenue,
-        cast(periods.revenue / nullif(periods.orders, 0) as {{ type_number(18, 2) }}) as average_order_value,
-        cast(periods.revenue / nullif(periods.active_users, 0) as {{ type_number(18, 4) }}) as arpu,
-        cast(periods.revenue / nullif(periods.buyers, 0) as {{ type_number(18, 4) }}) as arppu,
+        cast({{ money_ratio('periods.revenue', 'periods.orders') }} as {{ type_number(18, 2) }}) as average_order_value,
+        cast({{ money_ratio('periods.revenue', 'periods.active_users') }} as {{ type_number(18, 4) }}) as arpu,
+        cast({{ money_ratio('periods.revenue', 'periods.buyers') }} as {{ type_number(18, 4) }}) as arppu,
         cast(
             {{ count_as_number('periods.buyers') }} / nullif(periods.active_users, 0) as {{ type_number(9, 6) }}
         ) as paying_share,

@@ -61,9 +61,9 @@ final as (
         buyers,
         orders,
         cast(revenue as {{ type_number(18, 2) }}) as revenue,
-        cast(revenue / nullif(active_users, 0) as {{ type_number(18, 4) }}) as arpu,
-        cast(revenue / nullif(buyers, 0) as {{ type_number(18, 4) }}) as arppu,
-        cast(revenue / nullif(period_revenue, 0) as {{ type_number(9, 6) }}) as revenue_share
+        cast({{ money_ratio('revenue', 'active_users') }} as {{ type_number(18, 4) }}) as arpu,
+        cast({{ money_ratio('revenue', 'buyers') }} as {{ type_number(18, 4) }}) as arppu,
+        cast({{ money_ratio('revenue', 'period_revenue') }} as {{ type_number(9, 6) }}) as revenue_share
     from shared
 )
 
