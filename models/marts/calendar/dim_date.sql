@@ -1,7 +1,7 @@
 -- One row per day over whole calendar years that cover every date the marts
 -- can hold: every sales line (UCI and 1C, order and customer-order dates),
--- every bank product use, the day after the last of each (the default as-of
--- dates) and the as-of vars when set. Reads staging, not marts, so that marts
+-- every bank product use, every event of an event log, the day after the last
+-- of each (the default as-of dates) and the as-of vars when set. Reads staging, not marts, so that marts
 -- can declare foreign keys to it.
 -- Incremental (merge on calendar_date) so that the table is never swapped:
 -- a swap drops the foreign keys that other marts (incremental ones included)
@@ -31,6 +31,10 @@ product_usage as (
     select * from {{ ref('stg_bank__product_usage') }}
 ),
 
+events as (
+    select * from {{ ref('stg_events__events') }}
+),
+
 month_names as (
     select * from {{ ref('calendar_month_names') }}
 ),
@@ -50,6 +54,11 @@ source_dates as (
         min(usage_date) as first_date,
         max(usage_date) as last_date
     from product_usage
+    union all
+    select
+        min(cast(event_at as date)) as first_date,
+        max(cast(event_at as date)) as last_date
+    from events
 ),
 
 configured_dates as (
