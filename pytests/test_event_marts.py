@@ -145,6 +145,15 @@ def test_key_figures_agree_for_every_period(built: Built, grain: str) -> None:
         assert arppu == _rounded(revenue / buyers, "0.0001")
 
 
+def _steps_walked(event_types) -> int:
+    """How many funnel steps a window's events (in time order) reach, each after the one before."""
+    walked = 0
+    for step in event_types:
+        if walked < len(STEPS) and step == STEPS[walked]:
+            walked += 1
+    return walked
+
+
 def _funnel_reference(ev: pd.DataFrame) -> dict[tuple[str, date, str, int], int]:
     """Users per (grain, period, category, step): a walk over each day window's events in time order."""
     reached: dict[tuple[str, date, str, int], set[str]] = defaultdict(set)
@@ -157,10 +166,7 @@ def _funnel_reference(ev: pd.DataFrame) -> dict[tuple[str, date, str, int], int]
         for key, window in funnel.groupby(keys, sort=False):
             category = "(all)" if category_view == "(all)" else key[2]
             category = "(none)" if category == "(unknown)" else category
-            walked = 0
-            for step in window["event_type"]:
-                if walked < len(STEPS) and step == STEPS[walked]:
-                    walked += 1
+            walked = _steps_walked(window["event_type"])
             for grain in ("day", "week", "month"):
                 for number in range(1, walked + 1):
                     reached[(grain, _period(key[1], grain), category, number)].add(key[0])
@@ -298,10 +304,7 @@ def test_a_session_window_counts_the_funnel_within_sessions(built: Built, tmp_pa
         for (user, session), window in steps.sort_values(["user_id", "session", "at", "step_order"]).groupby(
             ["user_id", "session"]
         ):
-            walked = 0
-            for step in window["event_type"]:
-                if walked < len(STEPS) and step == STEPS[walked]:
-                    walked += 1
+            walked = _steps_walked(window["event_type"])
             expected |= {(user, int(session), number) for number in range(1, walked + 1)}
         got = set(
             rows(

@@ -28,18 +28,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg2.extensions
-import pyarrow.parquet as pq
 import pytest
 
-from loaders.formats import BANK_FORMATS, EVENT_FORMATS, SALES_FORMATS
-from loaders.parquet_landing import land_files
-from pytests.support.db import reset_database
-from pytests.support.files import real_data_or_skip
-from pytests.support.runs import run_cli, run_dbt
-from segmart import db
-from segmart.config import Connection
-from segmart.pipeline import sample_files
-from segmart.spark_build import missing_requirements
+# the Parquet landing needs requirements-spark.txt; without it this module skips, saying so
+pq = pytest.importorskip(
+    "pyarrow.parquet", reason="pyarrow is not installed: python3 run.py setup --spark installs requirements-spark.txt"
+)
+
+from loaders.formats import BANK_FORMATS, EVENT_FORMATS, SALES_FORMATS  # noqa: E402
+from loaders.parquet_landing import land_files  # noqa: E402
+from pytests.support.db import reset_database  # noqa: E402
+from pytests.support.files import real_data_or_skip  # noqa: E402
+from pytests.support.runs import run_cli, run_dbt  # noqa: E402
+from segmart import db  # noqa: E402
+from segmart.config import Connection  # noqa: E402
+from segmart.pipeline import sample_files  # noqa: E402
+from segmart.spark_build import missing_requirements  # noqa: E402
 
 _MISSING = missing_requirements()
 pytestmark = [

@@ -35,30 +35,29 @@ events as (
 ),
 
 {% if by_session -%}
+    previous as (
+        select
+            *,
+            lag(event_at) over (partition by user_id order by event_at, event_type) as previous_event_at
+        from events
+    ),
+
     gaps as (
         select
-            user_id,
-            event_at,
-            event_date,
-            event_type,
-            category_name,
+            *,
             case
-                when lag(event_at) over (partition by user_id order by event_at, event_type) is null then 1
-                when {{ dbt.datediff(
-                "lag(event_at) over (partition by user_id order by event_at, event_type)", 'event_at', 'second'
-            ) }} >= {{ var('event_session_gap_minutes') }} * 60 then 1
+                when previous_event_at is null then 1
+                when
+                    {{ dbt.datediff('previous_event_at', 'event_at', 'second') }}
+                    >= {{ var('event_session_gap_minutes') }} * 60 then 1
                 else 0
             end as starts_window
-        from events
+        from previous
     ),
 
     windowed as (
         select
-            user_id,
-            event_at,
-            event_date,
-            event_type,
-            category_name,
+            *,
             sum(starts_window) over (
                 partition by user_id order by event_at, event_type rows between unbounded preceding and current row
             ) as window_number

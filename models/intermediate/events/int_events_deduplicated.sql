@@ -5,12 +5,22 @@
 }}
 
 {%- set edges = var('event_age_band_edges') | map('int') | sort -%}
-{%- set steps = var('event_funnel_steps') -%}
 
 with
 
+events as (
+    select * from {{ ref('stg_events__events') }}
+),
+
 ranked as (
-    select * from {{ ref('int_events_ranked') }}
+    -- the first landed copy of an event (user, time, type) is 1: lowest load, then line
+    select
+        *,
+        row_number() over (
+            partition by user_id, event_at, event_type
+            order by load_id, line_number
+        ) as duplicate_rank
+    from events
 ),
 
 kept as (
@@ -33,11 +43,6 @@ described as (
         user_age,
         child_age,
         event_type = '{{ var("event_purchase_type") }}' as is_purchase,
-        case event_type
-            {%- for step in steps %}
-                when '{{ step }}' then {{ loop.index }}
-            {%- endfor %}
-        end as funnel_step_number,
         case
             when user_age is null then 'unknown'
             {%- for edge in edges %}

@@ -10,16 +10,15 @@ batches as (
     where target_table = 'events'
 ),
 
-ranked as (
-    select * from {{ ref('int_events_ranked') }}
+kept as (
+    select * from {{ ref('int_events_deduplicated') }}
 ),
 
 per_load as (
     select
         load_id,
-        sum(case when duplicate_rank > 1 then 1 else 0 end) as duplicate_events,
-        sum(case when duplicate_rank = 1 then 1 else 0 end) as events_kept
-    from ranked
+        count(*) as events_kept
+    from kept
     group by load_id
 ),
 
@@ -31,7 +30,8 @@ final as (
         batches.rows_read,
         batches.rows_loaded,
         batches.rows_quarantined,
-        coalesce(per_load.duplicate_events, 0) as duplicate_events,
+        -- a landed row that is not the kept copy of its event repeats one landed before it
+        batches.rows_loaded - coalesce(per_load.events_kept, 0) as duplicate_events,
         coalesce(per_load.events_kept, 0) as events_kept
     from batches
     left join per_load
